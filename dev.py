@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Set the portal up and run it, or test it, with nothing but Python 3.11.
+
+    python3.11 dev.py demo   # virtual environment, dependencies, database, demo; serves
+                             # the portal at http://127.0.0.1:5000
+    python3.11 dev.py test   # test dependencies; ruff, mypy and the whole test suite
+
+Only the standard library is used here, because this runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_PATH") or ROOT / "instance")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="set up, load the demo and serve")
+    demo.add_argument("--port", type=int, default=5000)
+    demo.add_argument("--no-serve", action="store_true", help="set up only")
+    test = commands.add_parser("test", help="install test dependencies, run all checks")
+    test.add_argument("pytest_args", nargs="*", help="passed on to pytest")
+    arguments = parser.parse_args()
+
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by any python3
+        sys.exit("The portal needs Python 3.11 or newer.")
+    if arguments.command == "demo":
+        return run_demo(arguments.port, serve=not arguments.no_serve)
+    return run_tests(arguments.pytest_args)
+
+
+def run_demo(port: int, *, serve: bool) -> int:
+    install("requirements.txt")
+    ensure_instance_config()
+    env = portal_env()
+    flask = [str(PYTHON), "-m", "flask", "--app", "portal"]
+    run([*flask, "demo"], env=env)
+    if not serve:
+        return 0
+    print(
+        f"\nServing the portal at http://127.0.0.1:{port} (Ctrl+C stops it).",
+        flush=True,
+    )
+    command = [
+        str(PYTHON),
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        "wsgi:app",
+    ]
+    try:
+        return subprocess.call(command, cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    install("requirements-test.txt")
+    env = portal_env()
+    checks = [
+        [str(PYTHON), "-m", "ruff", "format", "--check", "."],
+        [str(PYTHON), "-m", "ruff", "check", "."],
+        [str(PYTHON), "-m", "mypy"],
+        [str(PYTHON), "-m", "pytest", *pytest_args],
+    ]
+    failed = [check for check in checks if subprocess.call(check, cwd=ROOT, env=env)]
+    for check in failed:
+        print(f"FAILED: {' '.join(check[2:])}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def install(requirements: str) -> None:
+    """Create .venv if needed and install the pinned requirements when they change."""
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    files = [ROOT / requirements, ROOT / "requirements.txt"]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"Installing {requirements} ...", flush=True)
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", requirements])
+    stamp.write_text(digest)
+
+
+def ensure_instance_config() -> None:
+    """Write instance/portal.toml with a random secret key, once."""
+    config = INSTANCE / "portal.toml"
+    if config.exists():
+        return
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "# This installation's settings; see README.md. Never commit this file.\n"
+        f'SECRET_KEY = "{secrets.token_urlsafe(32)}"\n'
+    )
+    config.chmod(0o600)
+    print(f"Wrote {config} with a new secret key.", flush=True)
+
+
+def portal_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PYTHONPATH", str(ROOT))
+    return env
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> None:
+    result = subprocess.call(command, cwd=ROOT, env=env)
+    if result:
+        sys.exit(f"Command failed ({result}): {' '.join(command)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

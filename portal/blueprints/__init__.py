@@ -1,0 +1,1 @@
+"""Thin views: load, check, validate, call one service, answer."""

@@ -1,0 +1,73 @@
+"""Commands run as ``flask --app portal <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.models import Role, utcnow
+from portal.services.accounts import create_user
+from portal.services.demo import load_demo
+from portal.services.fields import ensure_global_lists
+from portal.services.schedule import describe_schedule
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the portal's commands to ``app``."""
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_admin_command)
+
+
+def migrate_to_head() -> None:
+    """Bring the database schema to the newest migration and seed the defaults."""
+    upgrade()
+    ensure_global_lists()
+    db.session.commit()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database to the newest schema."""
+    migrate_to_head()
+    click.echo("The database is up to date.")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the demo data (safe to repeat) and print where to find it."""
+    migrate_to_head()
+    summary = load_demo(utcnow())
+    addresses = summary.addresses
+    click.echo(f"Demo session: {summary.webinar.title}")
+    click.echo(f"  {describe_schedule(summary.webinar)}")
+    click.echo(f"Direct join page:          {addresses.join}")
+    click.echo(f"Hosted registration page:  {addresses.register}")
+    click.echo(f"Embeddable form:           {addresses.embed}")
+    click.echo(f"Demo admin email:          {summary.admin_email}")
+    click.echo(f"Demo admin password:       {summary.admin_password}")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option(
+    "--name", "display_name", default="", help="Name shown in the admin area."
+)
+@click.password_option(help="Asked for when not given (at least 12 characters).")
+def create_admin_command(email: str, display_name: str, password: str) -> None:
+    """Create an admin account that signs in with EMAIL."""
+    try:
+        user = create_user(
+            email,
+            role=Role.ADMIN,
+            display_name=display_name or email.split("@")[0],
+            password=password,
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created admin {user.email}.")

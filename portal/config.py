@@ -1,0 +1,88 @@
+"""Settings: defaults here, then ``instance/portal.toml``, then ``PORTAL_*`` variables.
+
+Every setting is declared once in :data:`DEFAULTS`. The instance file and the
+environment use the same names (``SECRET_KEY`` in the file is ``PORTAL_SECRET_KEY`` in
+the environment). :func:`load_config` is the only place that reads them, and
+:func:`check_config` refuses to start with settings that cannot work.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from portal.errors import ConfigurationError
+
+INSTANCE_FILE = "portal.toml"
+
+DEFAULTS: dict[str, Any] = {
+    # Signs public form tokens and the admin session cookie. Required outside debug.
+    "SECRET_KEY": None,
+    # SQLAlchemy address; empty means SQLite in instance/portal.sqlite3.
+    "DATABASE_URL": "",
+    # Absolute address the portal is reached at, for links printed by the command line
+    # and written into emails and calendar files.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # How long a public form stays valid after it was shown, in seconds.
+    "FORM_TOKEN_MAX_AGE": 24 * 60 * 60,
+    # Largest request body accepted, in bytes; larger ones get 413.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from the defaults, the instance file, the environment."""
+    app.config.update(DEFAULTS)
+    app.config.from_file(
+        os.path.join(app.instance_path, INSTANCE_FILE),
+        load=tomllib.load,
+        text=False,
+        silent=True,
+    )
+    app.config.from_prefixed_env("PORTAL")
+    if overrides:
+        app.config.update(overrides)
+
+    database_url = app.config["DATABASE_URL"] or _default_sqlite_url(app)
+    app.config["DATABASE_URL"] = _with_driver(database_url)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+
+def check_config(app: Flask) -> None:
+    """Stop with a clear message when a setting cannot work."""
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = "insecure-debug-only-secret"  # noqa: S105
+        else:
+            raise ConfigurationError(
+                'No secret key is set. Put SECRET_KEY = "..." in '
+                f"{Path(app.instance_path) / INSTANCE_FILE} or set PORTAL_SECRET_KEY "
+                '(for example to the output of: python3 -c "import secrets; '
+                'print(secrets.token_urlsafe(32))")'
+            )
+    if len(str(app.config["SECRET_KEY"])) < 16 and not (app.debug or app.testing):
+        raise ConfigurationError("SECRET_KEY must be at least 16 characters long.")
+    public_url = str(app.config["PUBLIC_URL"])
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"PUBLIC_URL must start with http:// or https://, not {public_url!r}."
+        )
+    app.config["PUBLIC_URL"] = public_url.rstrip("/")
+
+
+def _default_sqlite_url(app: Flask) -> str:
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "portal.sqlite3")
+
+
+def _with_driver(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` addresses."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url

@@ -1,0 +1,264 @@
+"""The attendee form, built fresh for each request from field definitions.
+
+Every field definition becomes one WTForms field through :data:`FIELD_KINDS`, the one
+registry of the kinds a form can hold. The input's name is the field's prefill
+parameter (``sf_LeadSource``), so an address's query string and a form's body speak
+the same language, and a reordered list never sends a value to the wrong field.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from wtforms import Field, PasswordField
+from wtforms.fields import (
+    EmailField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from portal.forms.tokens import PublicForm
+from portal.models import FixedField
+from portal.services.email_addresses import InvalidEmail, parse_email
+from portal.services.fields import Answer, FieldSpec
+
+#: Browser autofill hints for the CRM fields a form commonly maps to.
+AUTOCOMPLETE = {
+    "FirstName": "given-name",
+    "LastName": "family-name",
+    "Email": "email",
+    "Company": "organization",
+    "Title": "organization-title",
+    "Phone": "tel",
+    "MobilePhone": "tel",
+    "Website": "url",
+    "Street": "street-address",
+    "City": "address-level2",
+    "State": "address-level1",
+    "PostalCode": "postal-code",
+    "Country": "country-name",
+}
+
+_LINE_BREAKS = {"\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
+
+
+def clean_text(value: Any) -> str:
+    """Normalise one line of typed text.
+
+    Unicode is stored composed (NFC); tabs and line breaks become spaces; other control
+    characters (NUL and the like) are dropped; surrounding spaces are trimmed.
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    kept = []
+    for character in text:
+        if character in _LINE_BREAKS:
+            kept.append(" ")
+        elif unicodedata.category(character) != "Cc":
+            kept.append(character)
+    return "".join(kept).strip()
+
+
+def valid_email(form: PublicForm, field: Field) -> None:
+    """Refuse anything that is not a usable email address."""
+    if not field.data:
+        return
+    try:
+        parse_email(field.data)
+    except InvalidEmail as error:
+        raise ValidationError(str(error)) from error
+
+
+def _required(spec: FieldSpec) -> list[Any]:
+    if spec.is_required:
+        return [DataRequired(message=f"{spec.display_name} is required.")]
+    return [Optional()]
+
+
+def _length(spec: FieldSpec) -> Length:
+    return Length(
+        max=spec.max_length,
+        message=f"{spec.display_name} can be at most {spec.max_length} characters.",
+    )
+
+
+def _render_kw(spec: FieldSpec) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    if not spec.is_picklist:
+        attributes["maxlength"] = spec.max_length
+    hint = AUTOCOMPLETE.get(spec.lead_field) or AUTOCOMPLETE.get(spec.contact_field)
+    if hint:
+        attributes["autocomplete"] = hint
+    if spec.is_required and not spec.is_hidden:
+        attributes["required"] = True
+    return attributes
+
+
+def _text(spec: FieldSpec) -> Any:
+    return StringField(
+        spec.display_name,
+        validators=[*_required(spec), _length(spec)],
+        filters=[clean_text],
+        default=spec.default_value,
+        render_kw=_render_kw(spec),
+    )
+
+
+def _email(spec: FieldSpec) -> Any:
+    return EmailField(
+        spec.display_name,
+        validators=[*_required(spec), _length(spec), valid_email],
+        filters=[clean_text],
+        default=spec.default_value,
+        render_kw=_render_kw(spec),
+    )
+
+
+def _picklist(spec: FieldSpec) -> Any:
+    placeholder = SelectChoice("", "Choose one" if spec.is_required else "(none)")
+    return SelectField(
+        spec.display_name,
+        choices=[
+            placeholder,
+            *(SelectChoice(value, label) for label, value in spec.options),
+        ],
+        validators=_required(spec),
+        filters=[clean_text],
+        default=spec.default_value,
+        render_kw=_render_kw(spec),
+        invalid_choice_message=f"Choose one of the options offered for "
+        f"{spec.display_name}.",
+    )
+
+
+def _hidden(spec: FieldSpec) -> Any:
+    validators = [*_required(spec), _length(spec)]
+    if spec.is_picklist:
+        validators.append(
+            AnyOf(
+                [value for _, value in spec.options],
+                message=f"{spec.display_name} is not one of the options offered.",
+            )
+        )
+    return HiddenField(
+        spec.display_name,
+        validators=validators,
+        filters=[clean_text],
+        default=spec.default_value,
+    )
+
+
+#: The kinds of field a form can hold, and how each is built.
+FIELD_KINDS: dict[str, Callable[[FieldSpec], Any]] = {
+    "text": _text,
+    "email": _email,
+    "picklist": _picklist,
+    "hidden": _hidden,
+}
+
+
+def field_kind(spec: FieldSpec) -> str:
+    """Which entry of :data:`FIELD_KINDS` renders ``spec``."""
+    if spec.is_hidden:
+        return "hidden"
+    if spec.fixed is FixedField.EMAIL:
+        return "email"
+    if spec.is_picklist:
+        return "picklist"
+    return "text"
+
+
+class AttendeeForm(PublicForm):
+    """An attendee form; subclasses made by :func:`build_attendee_form`."""
+
+    specs: tuple[FieldSpec, ...] = ()
+
+    def attendee_fields(self) -> list[Field]:
+        """The fields built from definitions, in the list's order."""
+        return [self[spec.param_name] for spec in self.specs]
+
+    def answers(self) -> list[Answer]:
+        """Every field's cleaned value, in order, after a successful validation."""
+        return [
+            Answer(
+                field=spec.display_name,
+                contact_field=spec.contact_field,
+                lead_field=spec.lead_field,
+                value=self[spec.param_name].data or "",
+                fixed=spec.fixed,
+            )
+            for spec in self.specs
+        ]
+
+
+def build_attendee_form(
+    specs: tuple[FieldSpec, ...],
+    *,
+    password_check: Callable[[str], bool] | None = None,
+) -> type[AttendeeForm]:
+    """A new form class with one field per spec, in order.
+
+    With ``password_check``, the form also asks for the session's join password.
+    """
+    attributes: dict[str, Any] = {"specs": specs}
+    for spec in specs:
+        attributes[spec.param_name] = FIELD_KINDS[field_kind(spec)](spec)
+    if password_check is not None:
+        attributes["join_password"] = _password_field(password_check)
+    return type("AttendeeForm", (AttendeeForm,), attributes)
+
+
+def _password_field(password_check: Callable[[str], bool]) -> Any:
+    def check(form: PublicForm, field: Field) -> None:
+        if not password_check(field.data or ""):
+            raise ValidationError("That is not this session's password.")
+
+    return PasswordField(
+        "Session password",
+        validators=[DataRequired(message="Enter the session's password."), check],
+        render_kw={"autocomplete": "off", "required": True},
+    )
+
+
+def initial_values(
+    specs: tuple[FieldSpec, ...], prefill: Mapping[str, str]
+) -> dict[str, str]:
+    """The values a freshly shown form starts with: prefill, else the default.
+
+    A prefilled picklist value that is not one of the options is dropped (the default
+    stands), so that a mistyped tracked link never blocks a hidden field nobody can
+    correct; such a value sent in a form is refused like any typed one.
+    """
+    values = {}
+    for spec in specs:
+        value = prefill.get(spec.param_key)
+        if value is None or (spec.is_picklist and not spec.has_option(value)):
+            value = spec.default_value
+        values[spec.param_name] = value
+    return values
+
+
+class JoinPasswordForm(PublicForm):
+    """The one-button join form of a personal join link."""
+
+
+def build_join_button_form(
+    password_check: Callable[[str], bool] | None,
+) -> type[JoinPasswordForm]:
+    """A join form with no attendee fields, asking for the password if needed."""
+    attributes: dict[str, Any] = {}
+    if password_check is not None:
+        attributes["join_password"] = _password_field(password_check)
+    return type("JoinPasswordForm", (JoinPasswordForm,), attributes)

@@ -1,0 +1,1 @@
+"""The business of the portal, named with the domain's verbs."""

@@ -1,0 +1,57 @@
+"""The portal's public addresses, absolute, as they are handed out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from portal.models import Event, Registrant
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute address on the portal, based on the PUBLIC_URL setting.
+
+    Works with or without a request, so that the command line and emails print the
+    same addresses the pages do.
+    """
+    adapter = current_app.url_map.bind("portal.invalid")
+    path = adapter.build(endpoint, values)
+    return str(current_app.config["PUBLIC_URL"]) + path
+
+
+@dataclass(frozen=True, slots=True)
+class EventAddresses:
+    """The three public addresses of a session (a room has only ``join``)."""
+
+    join: str
+    register: str | None
+    embed: str | None
+
+
+def event_addresses(event: Event) -> EventAddresses:
+    """A session's direct join, hosted registration and embeddable form addresses."""
+    if event.is_room:
+        return EventAddresses(
+            join=public_url("public.room_join", key=event.key),
+            register=None,
+            embed=None,
+        )
+    return EventAddresses(
+        join=public_url("public.join", key=event.key),
+        register=public_url("public.register", key=event.key),
+        embed=public_url("embed.register", key=event.key),
+    )
+
+
+def personal_join_url(registrant: Registrant) -> str:
+    """The registrant's own join link: recognises them without a form."""
+    return public_url("public.join", key=registrant.event.key, t=registrant.token)
+
+
+def calendar_url(registrant: Registrant) -> str:
+    """The address of the registrant's calendar file."""
+    return public_url(
+        "public.calendar", key=registrant.event.key, token=registrant.token
+    )

@@ -1,0 +1,227 @@
+"""Registering attendees and recording joins: registrant and activity, one commit."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal.errors import PortalError
+from portal.extensions import db
+from portal.models import (
+    Activity,
+    ActivityKind,
+    Event,
+    FixedField,
+    Registrant,
+    utcnow,
+)
+from portal.services.email_addresses import parse_email
+from portal.services.fields import Answer
+
+logger = logging.getLogger(__name__)
+
+
+class RegistrationClosed(PortalError):
+    """The session is over, or is a room that takes no registrations."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The outcome of a registration: the registrant, and whether it is new."""
+
+    registrant: Registrant
+    is_new: bool
+
+
+def new_registrant_token() -> str:
+    """The secret of a personal join link: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def register_attendee(
+    event: Event, answers: Sequence[Answer], *, now: datetime | None = None
+) -> Registration:
+    """Record a registration and its register activity in one transaction.
+
+    Registering again with the same email (a second click, a second tab, a second
+    visit) changes nothing and returns the registration already made.
+    """
+    now = now or utcnow()
+    if event.is_room or event.has_ended(now):
+        raise RegistrationClosed(f"Registration for {event.title!r} is closed.")
+    identity = _identity(answers)
+
+    registrant = _find_registrant(event, identity.key)
+    if registrant is not None and registrant.registered_at is not None:
+        return Registration(registrant, is_new=False)
+
+    if registrant is None:
+        registrant = _new_registrant(event, identity, answers)
+        db.session.add(registrant)
+    else:
+        # Joined before without registering; the registration now completes it.
+        registrant.answers = [answer.as_dict() for answer in answers]
+    registrant.registered_at = now
+    db.session.add(
+        Activity(
+            kind=ActivityKind.REGISTER,
+            event=event,
+            registrant=registrant,
+            occurred_at=now,
+            payload={"answers": [answer.as_dict() for answer in answers]},
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request registered the same email a moment ago: theirs stands.
+        db.session.rollback()
+        existing = _find_registrant(event, identity.key)
+        if existing is None:
+            raise
+        return Registration(existing, is_new=False)
+
+    logger.info(
+        "Registered %s for event %s (registrant %s)",
+        identity.address,
+        event.id,
+        registrant.id,
+    )
+    return Registration(registrant, is_new=True)
+
+
+def record_join(
+    event: Event,
+    *,
+    submission_id: str,
+    answers: Sequence[Answer] = (),
+    registrant: Registrant | None = None,
+    now: datetime | None = None,
+) -> Registrant:
+    """Record that an attendee joined through the portal's join page.
+
+    The attendee is either a known registrant (a personal join link) or is described
+    by the form's ``answers``; a first visit makes the registrant, in the same
+    transaction as the join. The same form sent twice records one join.
+    """
+    now = now or utcnow()
+    join = _Join(
+        event=event,
+        dedupe_key=f"join-page:{event.id}:{submission_id}",
+        answers=tuple(answers),
+        occurred_at=now,
+    )
+    try:
+        return join.commit(registrant or join.find_or_make_registrant())
+    except IntegrityError:
+        db.session.rollback()
+
+    repeated = _registrant_of_activity(join.dedupe_key)
+    if repeated is not None:
+        logger.info("Ignored a repeated join form for event %s", event.id)
+        return repeated
+    # A concurrent first join with the same email made the registrant between our
+    # look-up and our commit; this time the look-up finds it.
+    return join.commit(registrant or join.find_or_make_registrant())
+
+
+@dataclass(frozen=True, slots=True)
+class _Join:
+    event: Event
+    dedupe_key: str
+    answers: tuple[Answer, ...]
+    occurred_at: datetime
+
+    def find_or_make_registrant(self) -> Registrant:
+        identity = _identity(self.answers)
+        return _find_registrant(self.event, identity.key) or _new_registrant(
+            self.event, identity, self.answers
+        )
+
+    def commit(self, registrant: Registrant) -> Registrant:
+        db.session.add(
+            Activity(
+                kind=ActivityKind.JOIN,
+                event=self.event,
+                registrant=registrant,
+                occurred_at=self.occurred_at,
+                payload={
+                    "source": "join_page",
+                    "answers": [answer.as_dict() for answer in self.answers],
+                },
+                dedupe_key=self.dedupe_key,
+            )
+        )
+        db.session.commit()
+        logger.info(
+            "Recorded a join by %s for event %s (registrant %s)",
+            registrant.email,
+            self.event.id,
+            registrant.id,
+        )
+        return registrant
+
+
+def registrant_by_token(event: Event, token: str) -> Registrant | None:
+    """The registrant of ``event`` whose personal link carries ``token``."""
+    registrant = db.session.scalar(
+        sa.select(Registrant).where(Registrant.token == token)
+    )
+    if registrant is None or registrant.event_id != event.id:
+        return None
+    return registrant
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    address: str
+    key: str
+    first_name: str
+    last_name: str
+
+
+def _identity(answers: Sequence[Answer]) -> _Identity:
+    by_fixed = {answer.fixed: answer.value for answer in answers if answer.fixed}
+    email = parse_email(by_fixed.get(FixedField.EMAIL, ""))
+    return _Identity(
+        address=email.address,
+        key=email.key,
+        first_name=by_fixed.get(FixedField.FIRST_NAME, ""),
+        last_name=by_fixed.get(FixedField.LAST_NAME, ""),
+    )
+
+
+def _find_registrant(event: Event, email_key: str) -> Registrant | None:
+    return db.session.scalar(
+        sa.select(Registrant).where(
+            Registrant.event_id == event.id, Registrant.email_key == email_key
+        )
+    )
+
+
+def _new_registrant(
+    event: Event, identity: _Identity, answers: Sequence[Answer]
+) -> Registrant:
+    return Registrant(
+        event=event,
+        token=new_registrant_token(),
+        email=identity.address,
+        email_key=identity.key,
+        first_name=identity.first_name,
+        last_name=identity.last_name,
+        answers=[answer.as_dict() for answer in answers],
+    )
+
+
+def _registrant_of_activity(dedupe_key: str) -> Registrant | None:
+    """The registrant of the activity recorded under ``dedupe_key``, if any."""
+    activity = db.session.scalar(
+        sa.select(Activity).where(Activity.dedupe_key == dedupe_key)
+    )
+    return activity.registrant if activity is not None else None

@@ -1,0 +1,209 @@
+"""Fixtures: an application on a fresh database, a client, and object factories.
+
+Every database test runs on SQLite, and on PostgreSQL too when
+``PORTAL_TEST_DATABASE_URL`` names a server (CI sets it). Each database is migrated
+once per run; each test then gets it empty: a copy of the migrated SQLite file, or the
+PostgreSQL database with every table truncated.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.cli import migrate_to_head
+from portal.extensions import db
+from portal.models import Event, EventType, Role, User
+from portal.services.accounts import create_user
+from portal.services.events import EventDetails, create_event
+from portal.services.fields import ensure_global_lists
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+TEST_SECRET = "test-secret-key-that-is-long-enough"
+
+
+def base_config(database_url: str) -> dict[str, Any]:
+    """Settings every test application starts from."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "PUBLIC_URL": "http://portal.test",
+    }
+
+
+@pytest.fixture(autouse=True)
+def _isolated_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests away from the developer's instance/ folder and PORTAL_* settings."""
+    for name in list(os.environ):
+        if name.startswith("PORTAL_") and name != "PORTAL_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def migrated_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """(kind, url) of a database migrated to head, once per test run."""
+    kind = request.param
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "portal.sqlite3"
+        url = f"sqlite:///{path}"
+    else:
+        url = _fresh_postgres_database(POSTGRES_URL)
+
+    app = create_app(base_config(url))
+    with app.app_context():
+        migrate_to_head()
+        db.engine.dispose()
+    yield kind, url
+
+
+@pytest.fixture
+def database_url(migrated_database: tuple[str, str], tmp_path: Path) -> str:
+    """The address of an empty, migrated database for one test."""
+    kind, url = migrated_database
+    if kind == "sqlite":
+        template = Path(make_url(url).database or "")
+        copy = tmp_path / "portal.sqlite3"
+        shutil.copyfile(template, copy)
+        return f"sqlite:///{copy}"
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The application on a fresh database, inside an application context."""
+    application = create_app(base_config(database_url))
+    with application.app_context():
+        ensure_global_lists()
+        db.session.commit()
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a staff account: ``make_user(role=Role.HOST, email=...)``."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.HOST, email: str | None = None, **extra: Any) -> User:
+        number = next(counter)
+        user = create_user(
+            email or f"person{number}@example.com",
+            role=role,
+            display_name=extra.pop("display_name", f"Person {number}"),
+            password=extra.pop("password", "correct horse battery"),
+            **extra,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_event(make_user: Callable[..., User]) -> Callable[..., Event]:
+    """Create a session: ``make_event(title=..., join_password=...)``.
+
+    By default a webinar in New York, a week from now, with a join address.
+    """
+
+    def make(owner: User | None = None, **overrides: Any) -> Event:
+        starts_at = overrides.pop(
+            "starts_at",
+            datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
+        )
+        details = EventDetails(
+            title=overrides.pop("title", "Quarterly Product Webinar"),
+            type=overrides.pop("type", EventType.WEBINAR),
+            time_zone=overrides.pop("time_zone", "America/New_York"),
+            starts_at=starts_at,
+            ends_at=overrides.pop("ends_at", starts_at + timedelta(hours=1)),
+            join_url=overrides.pop("join_url", "https://meet.example.com/j/123"),
+            **overrides,
+        )
+        event = create_event(owner or make_user(), details)
+        db.session.commit()
+        return event
+
+    return make
+
+
+def page(response: Any) -> BeautifulSoup:
+    """A response's HTML, parsed."""
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def form_values(soup: BeautifulSoup) -> dict[str, str]:
+    """What a browser would send for the first form on a page, as it stands."""
+    form = soup.find("form")
+    assert form is not None
+    values: dict[str, str] = {}
+    for element in form.find_all(["input", "select"]):
+        name = element.get("name")
+        if not name:
+            continue
+        if element.name == "select":
+            chosen = element.find("option", selected=True) or element.find("option")
+            values[name] = chosen.get("value", "") if chosen else ""
+        else:
+            values[name] = element.get("value", "")
+    return values
+
+
+def _fresh_postgres_database(server_url: str) -> str:
+    """Drop and recreate the test database named in ``server_url``."""
+    url = make_url(server_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    name = url.database or "portal_test"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        name = f"{name}_{worker}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            quoted = ", ".join(f'"{table}"' for table in tables)
+            connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
