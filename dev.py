@@ -32,15 +32,19 @@ def main() -> int:
     demo = commands.add_parser("demo", help="set up, load the demo and serve")
     demo.add_argument("--port", type=int, default=5000)
     demo.add_argument("--no-serve", action="store_true", help="set up only")
-    test = commands.add_parser("test", help="install test dependencies, run all checks")
-    test.add_argument("pytest_args", nargs="*", help="passed on to pytest")
-    arguments = parser.parse_args()
+    commands.add_parser(
+        "test",
+        help="install test dependencies, run all checks; other arguments go to pytest",
+    )
+    arguments, pytest_args = parser.parse_known_args()
 
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by any python3
         sys.exit("The portal needs Python 3.11 or newer.")
     if arguments.command == "demo":
+        if pytest_args:
+            parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
         return run_demo(arguments.port, serve=not arguments.no_serve)
-    return run_tests(arguments.pytest_args)
+    return run_tests(pytest_args)
 
 
 def run_demo(port: int, *, serve: bool) -> int:

@@ -70,7 +70,7 @@ def migrated_database(
     with app.app_context():
         migrate_to_head()
         db.engine.dispose()
-    yield kind, url
+    return kind, url
 
 
 @pytest.fixture

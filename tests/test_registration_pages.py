@@ -55,7 +55,8 @@ def test_form_lists_the_default_fields_in_order(
     ]
     for label in soup.select("form label"):
         control = soup.find(id=label["for"])
-        assert control is not None and control.name in ("input", "select")
+        assert control is not None
+        assert control.name in ("input", "select")
     names = [
         element["name"]
         for element in soup.select("form input, form select")

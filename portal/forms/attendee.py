@@ -50,25 +50,23 @@ AUTOCOMPLETE = {
     "Country": "country-name",
 }
 
-_LINE_BREAKS = {"\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"}
-
 
 def clean_text(value: Any) -> str:
     """Normalise one line of typed text.
 
-    Unicode is stored composed (NFC); tabs and line breaks become spaces; other control
-    characters (NUL and the like) are dropped; surrounding spaces are trimmed.
+    Unicode is stored composed (NFC); control characters (NUL and the like) are
+    dropped; every run of white space, line breaks and tabs included, becomes one
+    space; surrounding spaces are trimmed.
     """
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))
-    kept = []
-    for character in text:
-        if character in _LINE_BREAKS:
-            kept.append(" ")
-        elif unicodedata.category(character) != "Cc":
-            kept.append(character)
-    return "".join(kept).strip()
+    kept = "".join(
+        character
+        for character in text
+        if character.isspace() or unicodedata.category(character) != "Cc"
+    )
+    return " ".join(kept.split())
 
 
 def valid_email(form: PublicForm, field: Field) -> None:

@@ -1,0 +1,73 @@
+"""Settings: defaults, the instance file, PORTAL_* variables, refusal to start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portal import create_app
+from portal.errors import ConfigurationError
+
+
+def test_missing_secret_key_stops_the_app_with_a_clear_message() -> None:
+    with pytest.raises(ConfigurationError, match="PORTAL_SECRET_KEY"):
+        create_app()
+
+
+def test_debug_runs_without_a_secret_key() -> None:
+    app = create_app({"DEBUG": True})
+
+    assert app.config["SECRET_KEY"]
+
+
+def test_instance_file_then_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "portal.toml").write_text(
+        'SECRET_KEY = "from-the-instance-file"\nPUBLIC_URL = "https://file.example"\n'
+    )
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://env.example/")
+
+    app = create_app()
+
+    assert app.config["SECRET_KEY"] == "from-the-instance-file"
+    assert app.config["PUBLIC_URL"] == "https://env.example"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        f"sqlite:///{instance / 'portal.sqlite3'}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:////tmp/x.sqlite3", "sqlite:////tmp/x.sqlite3"),
+    ],
+)
+def test_database_url_gets_the_psycopg_driver(
+    monkeypatch: pytest.MonkeyPatch, given: str, used: str
+) -> None:
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "a-secret-key-long-enough")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", given)
+
+    app = create_app()
+
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == used
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"SECRET_KEY": "short"}, "at least 16"),
+        ({"SECRET_KEY": "long-enough-secret-key", "PUBLIC_URL": "portal"}, "http"),
+    ],
+)
+def test_unusable_settings_are_refused(settings: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        create_app(settings)

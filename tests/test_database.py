@@ -1,0 +1,72 @@
+"""The schema: migrations match the models, and the database's own guarantees."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+
+from portal.extensions import db
+from portal.models import Activity, Base, Event, Registrant
+from tests.conftest import form_values, page
+from tests.test_registration_pages import fill
+
+
+def test_migrations_build_exactly_the_models(app: Flask) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+
+    assert differences == []
+
+
+def test_migrations_go_down_and_up_again(app: Flask) -> None:
+    db.session.remove()
+
+    downgrade(revision="base")
+    assert sa.inspect(db.engine).get_table_names() == ["alembic_version"]
+    upgrade()
+
+    assert "registrants" in sa.inspect(db.engine).get_table_names()
+
+
+def test_sqlite_runs_with_write_ahead_logging(app: Flask) -> None:
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+
+    assert (mode, foreign_keys) == ("wal", 1)
+
+
+def test_concurrent_registrations_with_one_email_make_one_registrant(
+    app: Flask, make_event: Callable[..., Event]
+) -> None:
+    event = make_event()
+    url = f"/e/{event.key}/register"
+    forms = [fill(form_values(page(app.test_client().get(url)))) for _ in range(4)]
+    start = threading.Barrier(len(forms))
+    statuses: list[int] = []
+
+    def submit(data: dict[str, str]) -> None:
+        with app.app_context():
+            start.wait()
+            statuses.append(app.test_client().post(url, data=data).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit, args=(data,)) for data in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [303] * len(forms)
+    count = sa.select(sa.func.count())
+    assert db.session.scalar(count.select_from(Registrant)) == 1
+    assert db.session.scalar(count.select_from(Activity)) == 1
