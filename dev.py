@@ -51,6 +51,8 @@ def run_demo(port: int, *, serve: bool) -> int:
     install("requirements.txt")
     ensure_instance_config()
     env = portal_env()
+    # The printed addresses, links and calendar files must point at this server.
+    env.setdefault("PORTAL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     flask = [str(PYTHON), "-m", "flask", "--app", "portal"]
     run([*flask, "demo"], env=env)
     if not serve:
@@ -59,17 +61,13 @@ def run_demo(port: int, *, serve: bool) -> int:
         f"\nServing the portal at http://127.0.0.1:{port} (Ctrl+C stops it).",
         flush=True,
     )
+    # Threaded workers, so that idle browser connections cannot hold every worker;
+    # no control socket, so that several demos on one machine do not share one.
     command = [
-        str(PYTHON),
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--access-logfile",
-        "-",
-        "wsgi:app",
+        *(str(PYTHON), "-m", "gunicorn", "wsgi:app"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", "2"),
+        *("--worker-class", "gthread", "--threads", "8"),
+        *("--access-logfile", "-", "--no-control-socket"),
     ]
     try:
         return subprocess.call(command, cwd=ROOT, env=env)

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
@@ -79,11 +79,18 @@ def _register_error_pages(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error.get_response()
         page = render_template(
-            [f"errors/{error.code}.html", "errors/generic.html"], error=error
+            [f"errors/{error.code}.html", "errors/generic.html"],
+            error=error,
+            layout=_error_layout(),
         )
         return page, error.code
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
-        return render_template("errors/500.html"), 500
+        return render_template("errors/500.html", layout=_error_layout()), 500
+
+
+def _error_layout() -> str:
+    """Error pages inside the embeddable form keep the frame's bare layout."""
+    return "embed/base.html" if request.path.startswith("/embed/") else "base.html"

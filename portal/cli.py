@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 from flask import Flask
 from flask_migrate import upgrade
 
+from portal.crm.commands import crm_group
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Role, utcnow
 from portal.services.accounts import create_user
+from portal.services.action_sets import ensure_global_action_sets, site_settings
 from portal.services.demo import load_demo
 from portal.services.fields import ensure_global_lists
+from portal.services.processing import run_worker
 from portal.services.schedule import describe_schedule
 
 
@@ -20,12 +26,21 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(crm_group)
+    app.cli.add_command(worker_command)
 
 
 def migrate_to_head() -> None:
     """Bring the database schema to the newest migration and seed the defaults."""
     upgrade()
+    ensure_site_defaults()
+
+
+def ensure_site_defaults() -> None:
+    """The global field lists, default actions and settings a site starts with."""
     ensure_global_lists()
+    ensure_global_action_sets()
+    site_settings()
     db.session.commit()
 
 
@@ -71,3 +86,22 @@ def create_admin_command(email: str, display_name: str, password: str) -> None:
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Created admin {user.email}.")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Process what is ready, then exit.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between looks.")
+def worker_command(once: bool, poll: float) -> None:
+    """Process the activity queue until stopped (Ctrl+C or SIGTERM)."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        done = run_worker(stop, poll_seconds=poll, exit_when_idle=once)
+    except KeyboardInterrupt:
+        stop.set()
+        return
+    click.echo(f"Processed {done} activities.")

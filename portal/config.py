@@ -31,7 +31,31 @@ DEFAULTS: dict[str, Any] = {
     "FORM_TOKEN_MAX_AGE": 24 * 60 * 60,
     # Largest request body accepted, in bytes; larger ones get 413.
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # The CRM activities are sent to: "builtin" (the portal's own tables).
+    "CRM": "builtin",
+    # Process activities right after the request that recorded them. None: yes with
+    # the built-in CRM, no (leave them to `flask --app portal worker`) otherwise.
+    "PROCESS_INLINE": None,
+    # Tries before an activity is marked failed, and the first retry's wait in
+    # seconds (doubled on each retry, at most an hour).
+    "PROCESSING_MAX_ATTEMPTS": 6,
+    "PROCESSING_RETRY_SECONDS": 30,
+    # A worker that holds an activity longer than this is presumed dead.
+    "PROCESSING_LOCK_SECONDS": 300,
+    # Outgoing email. Without SMTP_HOST, messages are written to MAIL_DIR instead
+    # (instance/mail by default), one .eml file each.
+    "MAIL_FROM": "Portal <no-reply@portal.invalid>",
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,
+    "SMTP_SSL": False,
+    "SMTP_TIMEOUT": 20,
+    "MAIL_DIR": "",
 }
+
+CRM_CHOICES = ("builtin",)
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
@@ -51,6 +75,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["DATABASE_URL"] = _with_driver(database_url)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if app.config["PROCESS_INLINE"] is None:
+        app.config["PROCESS_INLINE"] = app.config["CRM"] == "builtin"
+    if not app.config["MAIL_DIR"]:
+        app.config["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
 
 
 def check_config(app: Flask) -> None:
@@ -67,6 +95,10 @@ def check_config(app: Flask) -> None:
             )
     if len(str(app.config["SECRET_KEY"])) < 16 and not (app.debug or app.testing):
         raise ConfigurationError("SECRET_KEY must be at least 16 characters long.")
+    if app.config["CRM"] not in CRM_CHOICES:
+        raise ConfigurationError(
+            f"CRM must be one of {', '.join(CRM_CHOICES)}, not {app.config['CRM']!r}."
+        )
     public_url = str(app.config["PUBLIC_URL"])
     if not public_url.startswith(("http://", "https://")):
         raise ConfigurationError(

@@ -23,12 +23,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.cli import migrate_to_head
+from portal.cli import ensure_site_defaults, migrate_to_head
 from portal.extensions import db
 from portal.models import Event, EventType, Role, User
 from portal.services.accounts import create_user
 from portal.services.events import EventDetails, create_event
-from portal.services.fields import ensure_global_lists
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -91,16 +90,27 @@ def app(database_url: str) -> Iterator[Flask]:
     """The application on a fresh database, inside an application context."""
     application = create_app(base_config(database_url))
     with application.app_context():
-        ensure_global_lists()
-        db.session.commit()
+        ensure_site_defaults()
         yield application
         db.session.remove()
         db.engine.dispose()
 
 
+class BufferedClient(FlaskClient):
+    """A test client that reads each answer whole and closes it, as a server does.
+
+    Closing runs the work a view left for after its answer (processing activities).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client for ``app``."""
+    app.test_client_class = BufferedClient
     return app.test_client()
 
 
@@ -136,12 +146,13 @@ def make_event(make_user: Callable[..., User]) -> Callable[..., Event]:
             "starts_at",
             datetime.now(UTC).replace(microsecond=0) + timedelta(days=7),
         )
+        default_end = starts_at + timedelta(hours=1) if starts_at else None
         details = EventDetails(
             title=overrides.pop("title", "Quarterly Product Webinar"),
             type=overrides.pop("type", EventType.WEBINAR),
             time_zone=overrides.pop("time_zone", "America/New_York"),
             starts_at=starts_at,
-            ends_at=overrides.pop("ends_at", starts_at + timedelta(hours=1)),
+            ends_at=overrides.pop("ends_at", default_end),
             join_url=overrides.pop("join_url", "https://meet.example.com/j/123"),
             **overrides,
         )

@@ -143,6 +143,9 @@ def test_a_missing_hidden_field_takes_its_default(app: Flask) -> None:
         ("Ada\tLovelace", "Ada Lovelace"),
         ("Ada\r\nLovelace", "Ada Lovelace"),
         ("Zo\u0065\u0308", "Zo\u00eb"),
+        ("\u200b", ""),
+        ("Ada\u202eecalevoL", "AdaecalevoL"),
+        ("\U0001f469\u200d\U0001f4bb", "\U0001f469\u200d\U0001f4bb"),
         (None, ""),
     ],
 )
@@ -234,3 +237,19 @@ def test_each_shown_form_names_a_different_submission(app: Flask) -> None:
         }
 
     assert len(tokens) == 3
+
+
+def test_a_signed_token_without_a_submission_is_refused(app: Flask) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    form_class = build_attendee_form(SPECS)
+    forged = URLSafeTimedSerializer(
+        "form-test-secret", salt="portal.public-form"
+    ).dumps({"page": "x"})
+    with app.test_request_context():
+        form = form_class(
+            MultiDict({"form_token": forged, **VALID}), meta={"csrf_context": "x"}
+        )
+
+        assert not form.validate()
+        assert "could not verify" in form.form_token.errors[0]

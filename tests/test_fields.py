@@ -106,10 +106,24 @@ def test_fixed_identity_fields_stay_required_and_visible_whatever_the_row_says(
     assert specs["Company"].is_hidden
 
 
-def test_session_uses_its_own_copy_then_its_series_then_the_global_list(
-    make_event: Callable[..., Event], make_user: Callable[..., User]
+def test_a_new_session_gets_its_own_copy_of_the_scheduled_defaults(
+    make_event: Callable[..., Event],
 ) -> None:
     event = make_event()
+    event.field_list.definitions[4].display_name = "Job Title"
+    db.session.commit()
+
+    assert effective_list(event) is event.field_list
+    assert [spec.display_name for spec in effective_fields(event)][4] == "Job Title"
+    assert global_list(FieldScope.SCHEDULED).definitions[4].display_name == "Title"
+
+
+def test_an_occurrence_without_a_copy_uses_its_series_then_the_global_list(
+    make_event: Callable[..., Event],
+) -> None:
+    event = make_event()
+    event.field_list = None
+    db.session.commit()
     assert effective_list(event) is global_list(FieldScope.SCHEDULED)
 
     series = EventSeries(
@@ -118,14 +132,8 @@ def test_session_uses_its_own_copy_then_its_series_then_the_global_list(
     series.field_list = copy_list(global_list(FieldScope.SCHEDULED))
     event.series = series
     db.session.commit()
-    assert effective_list(event) is series.field_list
 
-    event.field_list = copy_list(series.field_list)
-    event.field_list.definitions[4].display_name = "Job Title"
-    db.session.commit()
-    assert effective_list(event) is event.field_list
-    assert [spec.display_name for spec in effective_fields(event)][4] == "Job Title"
-    assert global_list(FieldScope.SCHEDULED).definitions[4].display_name == "Title"
+    assert effective_list(event) is series.field_list
 
 
 def test_copy_keeps_order_options_and_settings(app: object) -> None:

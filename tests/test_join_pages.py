@@ -227,3 +227,52 @@ def test_a_session_key_is_not_a_room(
     event = make_event()
 
     assert client.get(f"/room/{event.key}/join").status_code == 404
+
+
+def test_join_page_lets_its_form_lead_to_the_meeting(
+    client: FlaskClient, make_event: Callable[..., Event]
+) -> None:
+    event = make_event(join_url="https://meet.example.com:8443/j/987?pwd=x")
+
+    policy = client.get(f"/e/{event.key}/join").headers["Content-Security-Policy"]
+
+    # Browsers hold the redirect after a form to form-action.
+    assert "form-action 'self' https://meet.example.com:8443;" in policy
+
+
+def test_registration_page_forms_stay_on_the_portal(
+    client: FlaskClient, make_event: Callable[..., Event]
+) -> None:
+    event = make_event()
+
+    policy = client.get(f"/e/{event.key}/register").headers["Content-Security-Policy"]
+
+    assert "form-action 'self';" in policy
+
+
+def test_the_same_join_form_sent_with_another_email_is_another_join(
+    client: FlaskClient, make_event: Callable[..., Event]
+) -> None:
+    event = make_event()
+    url = f"/e/{event.key}/join"
+    values = form_values(page(client.get(url)))
+
+    client.post(url, data=fill(values, sf_Email="ada@exmaple.com"))
+    client.post(url, data=fill(values, sf_Email="ada@example.com"))
+
+    assert sorted(join.registrant.email for join in joins()) == [
+        "ada@example.com",
+        "ada@exmaple.com",
+    ]
+
+
+@pytest.mark.parametrize("address", ["/e/{key}/join", "/e/{key}/register"])
+def test_head_requests_show_the_page_and_record_nothing(
+    client: FlaskClient, make_event: Callable[..., Event], address: str
+) -> None:
+    event = make_event()
+
+    response = client.head(address.format(key=event.key), data=fill({}))
+
+    assert response.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0

@@ -7,9 +7,10 @@ page (errors, the confirmation) stays inside the frame.
 from __future__ import annotations
 
 from flask import Blueprint
-from werkzeug.wrappers import Response as BaseResponse
 
 from portal.blueprints.public import (
+    Page,
+    already_registered_page,
     confirmation_page,
     registrant_or_404,
     registration_page,
@@ -20,7 +21,7 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 
 
 @bp.route("/<key>/register", methods=["GET", "POST"])
-def register(key: str) -> str | BaseResponse | tuple[str, int]:
+def register(key: str) -> Page:
     """The registration form for an iframe."""
     return registration_page(session_or_404(key), embedded=True)
 
@@ -30,3 +31,9 @@ def registered(key: str, token: str) -> str:
     """The confirmation, inside the frame."""
     event, registrant = registrant_or_404(key, token)
     return confirmation_page(event, registrant, embedded=True)
+
+
+@bp.get("/<key>/already-registered")
+def already_registered(key: str) -> str:
+    """Said, inside the frame, to someone who registers an email registered before."""
+    return already_registered_page(session_or_404(key), embedded=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -21,10 +22,12 @@ from portal.forms.attendee import (
     build_join_button_form,
     initial_values,
 )
-from portal.models import Event, Registrant, utcnow
+from portal.models import ActivityKind, Event, Registrant, utcnow
+from portal.security import allow_form_redirect
+from portal.services.action_sets import effective_action_set
 from portal.services.calendar import registrant_calendar
 from portal.services.events import event_by_key
-from portal.services.fields import effective_fields
+from portal.services.fields import FieldSpec, effective_fields
 from portal.services.links import calendar_url, personal_join_url
 from portal.services.prefill import read_prefill
 from portal.services.registration import (
@@ -36,6 +39,8 @@ from portal.services.registration import (
 
 bp = Blueprint("public", __name__)
 
+Page = str | BaseResponse | tuple[str, int]
+
 
 @bp.get("/")
 def home() -> str:
@@ -44,7 +49,7 @@ def home() -> str:
 
 
 @bp.route("/e/<key>/register", methods=["GET", "POST"])
-def register(key: str) -> str | BaseResponse | tuple[str, int]:
+def register(key: str) -> Page:
     """The hosted registration page."""
     return registration_page(session_or_404(key), embedded=False)
 
@@ -56,28 +61,34 @@ def registered(key: str, token: str) -> str:
     return confirmation_page(event, registrant, embedded=False)
 
 
+@bp.get("/e/<key>/already-registered")
+def already_registered(key: str) -> str:
+    """Said to someone who registers an email that was registered before."""
+    return already_registered_page(session_or_404(key), embedded=False)
+
+
 @bp.get("/e/<key>/registered/<token>/calendar.ics")
 def calendar(key: str, token: str) -> Response:
     """The registrant's calendar file."""
-    _event, registrant = registrant_or_404(key, token)
+    event, registrant = registrant_or_404(key, token)
     content = registrant_calendar(registrant, personal_join_url(registrant))
     if content is None:
         abort(404)
-    return Response(
-        content,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": 'attachment; filename="session.ics"'},
+    response = Response(content, mimetype="text/calendar")
+    response.headers.set(
+        "Content-Disposition", "attachment", filename=calendar_filename(event)
     )
+    return response
 
 
 @bp.route("/e/<key>/join", methods=["GET", "POST"])
-def join(key: str) -> str | BaseResponse | tuple[str, int]:
+def join(key: str) -> Page:
     """The direct join page: records the join, then opens the meeting."""
     return join_page(session_or_404(key))
 
 
 @bp.route("/room/<key>/join", methods=["GET", "POST"])
-def room_join(key: str) -> str | BaseResponse | tuple[str, int]:
+def room_join(key: str) -> Page:
     """A host's personal room: the join page is its only page."""
     event = event_by_key(key)
     if event is None or not event.is_room:
@@ -85,9 +96,7 @@ def room_join(key: str) -> str | BaseResponse | tuple[str, int]:
     return join_page(event)
 
 
-def registration_page(
-    event: Event, *, embedded: bool
-) -> str | BaseResponse | tuple[str, int]:
+def registration_page(event: Event, *, embedded: bool) -> Page:
     """Show or take a registration form, hosted or embedded."""
     layout = "embed/base.html" if embedded else "base.html"
     if event.has_ended(utcnow()):
@@ -95,110 +104,129 @@ def registration_page(
 
     specs = effective_fields(event)
     form_class = build_attendee_form(specs)
-    page = "embed" if embedded else "register"
-    meta = {"csrf_context": f"{page}:{event.key}"}
-    if request.method == "GET":
-        prefill = read_prefill(request.args.items(multi=True))
-        form = form_class(data=initial_values(specs, prefill), meta=meta)
-        return render_template(
-            "public/register.html", event=event, form=form, layout=layout
-        )
+    meta = {"csrf_context": f"{'embed' if embedded else 'register'}:{event.key}"}
+    if request.method != "POST":
+        form = _fresh_form(form_class, specs, meta)
+        return _render_form("public/register.html", event, form, layout=layout)
 
     form = form_class(request.form, meta=meta)
     if not form.validate():
-        return (
-            render_template(
-                "public/register.html", event=event, form=form, layout=layout
-            ),
-            422,
-        )
+        return _render_form("public/register.html", event, form, layout=layout)
     try:
-        registration = register_attendee(event, form.answers())
+        registration = register_attendee(
+            event, form.answers(), submission_id=str(form.submission_id)
+        )
     except RegistrationClosed:
         return render_template("public/closed.html", event=event, layout=layout)
-    endpoint = "embed.registered" if embedded else "public.registered"
-    again = None if registration.is_new else 1
-    return redirect(
-        url_for(
-            endpoint, key=event.key, token=registration.registrant.token, again=again
-        ),
-        code=303,
-    )
+
+    blueprint = "embed" if embedded else "public"
+    if not registration.may_see_confirmation:
+        return redirect(url_for(f"{blueprint}.already_registered", key=event.key), 303)
+    token = registration.registrant.token
+    return redirect(url_for(f"{blueprint}.registered", key=event.key, token=token), 303)
 
 
 def confirmation_page(event: Event, registrant: Registrant, *, embedded: bool) -> str:
     """The registration's confirmation, hosted or embedded."""
+    has_calendar = not event.is_always_available
     return render_template(
         "public/registered.html",
         event=event,
         registrant=registrant,
-        is_repeat=request.args.get("again") == "1",
         join_link=personal_join_url(registrant),
-        calendar_link=calendar_url(registrant)
-        if not event.is_always_available
-        else None,
+        calendar_link=calendar_url(registrant) if has_calendar else None,
+        calendar_filename=calendar_filename(event),
         layout="embed/base.html" if embedded else "base.html",
     )
 
 
-def join_page(event: Event) -> str | BaseResponse | tuple[str, int]:
+def already_registered_page(event: Event, *, embedded: bool) -> str:
+    """The answer to a registration for an email registered before."""
+    settings = effective_action_set(event).for_trigger(ActivityKind.REGISTER)
+    return render_template(
+        "public/already_registered.html",
+        event=event,
+        sends_email=settings is not None and settings.sends_email,
+        layout="embed/base.html" if embedded else "base.html",
+    )
+
+
+def join_page(event: Event) -> Page:
     """Show or take a join form, then send the attendee to the meeting."""
     if not event.join_url:
         return render_template("public/join_unavailable.html", event=event)
 
+    allow_form_redirect(event.join_url)
     password_check = _password_check(event)
     meta = {"csrf_context": f"join:{event.key}"}
     registrant = registrant_by_token(event, request.args.get("t", ""))
     if registrant is not None:
-        button_form = build_join_button_form(password_check)(
-            request.form if request.method == "POST" else None, meta=meta
-        )
-        if request.method == "POST" and button_form.validate():
-            record_join(
-                event,
-                submission_id=str(button_form.submission_id),
-                registrant=registrant,
-            )
-            return redirect(event.join_url, code=303)
-        return _render_join(event, button_form, registrant=registrant)
+        return _personal_join(event, registrant, password_check, meta)
 
     specs = effective_fields(event)
     form_class = build_attendee_form(specs, password_check=password_check)
-    if request.method == "GET":
-        prefill = read_prefill(request.args.items(multi=True))
-        form = form_class(data=initial_values(specs, prefill), meta=meta)
-        return _render_join(event, form, invalid_link="t" in request.args)
+    if request.method != "POST":
+        form = _fresh_form(form_class, specs, meta)
+        return _render_form(
+            "public/join.html", event, form, invalid_link="t" in request.args
+        )
 
     form = form_class(request.form, meta=meta)
     if not form.validate():
-        return _render_join(event, form)
+        return _render_form("public/join.html", event, form)
     record_join(event, submission_id=str(form.submission_id), answers=form.answers())
     return redirect(event.join_url, code=303)
 
 
-def _render_join(
+def _personal_join(
     event: Event,
-    form: object,
-    *,
-    registrant: Registrant | None = None,
-    invalid_link: bool = False,
-) -> str | tuple[str, int]:
-    page = render_template(
-        "public/join.html",
-        event=event,
-        form=form,
-        registrant=registrant,
-        invalid_link=invalid_link,
-    )
-    has_errors = bool(getattr(form, "errors", None))
-    return (page, 422) if request.method == "POST" and has_errors else page
+    registrant: Registrant,
+    password_check: Callable[[str], bool] | None,
+    meta: dict[str, str],
+) -> Page:
+    """The one-button join page of a personal join link."""
+    form_class = build_join_button_form(password_check)
+    if request.method != "POST":
+        form = form_class(meta=meta)
+        return _render_form("public/join.html", event, form, registrant=registrant)
+
+    form = form_class(request.form, meta=meta)
+    if not form.validate():
+        return _render_form("public/join.html", event, form, registrant=registrant)
+    record_join(event, submission_id=str(form.submission_id), registrant=registrant)
+    return redirect(event.join_url, code=303)
+
+
+def _fresh_form(form_class: Any, specs: tuple[FieldSpec, ...], meta: Any) -> Any:
+    """A form as first shown: prefilled from the address, else the defaults."""
+    prefill = read_prefill(request.args.items(multi=True))
+    return form_class(data=initial_values(specs, prefill), meta=meta)
+
+
+def _render_form(template: str, event: Event, form: Any, **context: Any) -> Page:
+    """A page with a form; 422 when it shows a sent form's errors."""
+    context.setdefault("layout", "base.html")
+    page = render_template(template, event=event, form=form, **context)
+    return (page, 422) if request.method == "POST" and form.errors else page
+
+
+def calendar_filename(event: Event) -> str:
+    """A calendar file's name from the session's title: ``quarterly-review.ics``."""
+    words = "".join(
+        character if character.isalnum() else " " for character in event.title.lower()
+    ).split()
+    stem = "-".join(words)[:60].strip("-")
+    return f"{stem or 'session'}.ics"
 
 
 def _password_check(event: Event) -> Callable[[str], bool] | None:
     expected = event.join_password
     if not expected:
         return None
-    return lambda given: hmac.compare_digest(given.encode(), expected.encode())
+    # Spaces around a pasted password are never part of it.
+    return lambda given: hmac.compare_digest(
+        given.strip().encode(), expected.strip().encode()
+    )
 
 
 def session_or_404(key: str) -> Event:

@@ -51,32 +51,46 @@ AUTOCOMPLETE = {
 }
 
 
+#: Invisible format characters that a name may legitimately hold: the zero-width
+#: joiner and non-joiner (emoji sequences, Persian and Indic scripts).
+_KEPT_FORMAT_CHARACTERS = {"\u200c", "\u200d"}
+
+
 def clean_text(value: Any) -> str:
     """Normalise one line of typed text.
 
-    Unicode is stored composed (NFC); control characters (NUL and the like) are
-    dropped; every run of white space, line breaks and tabs included, becomes one
-    space; surrounding spaces are trimmed.
+    Unicode is stored composed (NFC); control characters (NUL and the like) and
+    invisible format characters (zero-width spaces, direction overrides) are dropped;
+    every run of white space, line breaks and tabs included, becomes one space;
+    surrounding spaces are trimmed.
     """
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))
-    kept = "".join(
-        character
-        for character in text
-        if character.isspace() or unicodedata.category(character) != "Cc"
-    )
+    kept = "".join(character for character in text if _is_kept(character))
     return " ".join(kept.split())
 
 
-def valid_email(form: PublicForm, field: Field) -> None:
-    """Refuse anything that is not a usable email address."""
-    if not field.data:
-        return
+def _is_kept(character: str) -> bool:
+    if character.isspace():
+        return True
+    category = unicodedata.category(character)
+    if category == "Cf":
+        return character in _KEPT_FORMAT_CHARACTERS
+    return category != "Cc"
+
+
+def normalised_email(value: str) -> str:
+    """An address as the portal stores it; a usable address or a field error.
+
+    Raising ValueError in a WTForms filter puts its message on the field.
+    """
+    if not value:
+        return ""
     try:
-        parse_email(field.data)
+        return parse_email(value).address
     except InvalidEmail as error:
-        raise ValidationError(str(error)) from error
+        raise ValueError(str(error)) from error
 
 
 def _required(spec: FieldSpec) -> list[Any]:
@@ -117,8 +131,10 @@ def _text(spec: FieldSpec) -> Any:
 def _email(spec: FieldSpec) -> Any:
     return EmailField(
         spec.display_name,
-        validators=[*_required(spec), _length(spec), valid_email],
-        filters=[clean_text],
+        # Checked for length after normalising: an internationalised domain grows
+        # in its ASCII form.
+        validators=[*_required(spec), _length(spec)],
+        filters=[clean_text, normalised_email],
         default=spec.default_value,
         render_kw=_render_kw(spec),
     )
@@ -235,17 +251,27 @@ def initial_values(
 ) -> dict[str, str]:
     """The values a freshly shown form starts with: prefill, else the default.
 
-    A prefilled picklist value that is not one of the options is dropped (the default
-    stands), so that a mistyped tracked link never blocks a hidden field nobody can
-    correct; such a value sent in a form is refused like any typed one.
+    A picklist prefill matches an option's stored value or shown text without regard
+    to case. A prefill that is not one of the options, or is too long for a hidden
+    field, is dropped (the default stands), so that a mistyped tracked link never
+    blocks a field the attendee cannot see or correct; such a value sent in a form is
+    refused like any typed one.
     """
     values = {}
     for spec in specs:
-        value = prefill.get(spec.param_key)
-        if value is None or (spec.is_picklist and not spec.has_option(value)):
-            value = spec.default_value
-        values[spec.param_name] = value
+        value = _prefilled(spec, prefill.get(spec.param_key))
+        values[spec.param_name] = spec.default_value if value is None else value
     return values
+
+
+def _prefilled(spec: FieldSpec, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if spec.is_picklist:
+        return spec.option_value(value)
+    if spec.is_hidden and len(clean_text(value)) > spec.max_length:
+        return None
+    return value
 
 
 class JoinPasswordForm(PublicForm):

@@ -49,7 +49,10 @@ def read_token(token: str, context: str) -> str:
         raise ValidationError(INVALID_MESSAGE) from error
     if not isinstance(payload, dict) or payload.get("page") != context:
         raise ValidationError(INVALID_MESSAGE)
-    return str(payload["submission"])
+    submission = payload.get("submission")
+    if not isinstance(submission, str) or not submission:
+        raise ValidationError(INVALID_MESSAGE)
+    return submission
 
 
 class SignedFormToken(CSRF):

@@ -42,7 +42,10 @@ class Activity(Base):
     """One thing that happened to a session, recorded before any CRM work."""
 
     __tablename__ = "activities"
-    __table_args__ = (sa.Index("ix_activities_status_id", "status", "id"),)
+    __table_args__ = (
+        sa.Index("ix_activities_status_id", "status", "id"),
+        sa.Index("ix_activities_person_key_id", "person_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind))
@@ -63,9 +66,24 @@ class Activity(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     #: Makes a repeated delivery of the same submission or signal a no-op.
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    #: Activities with the same key are processed one at a time, in order of arrival:
+    #: the lower-cased email for a person, ``event:<id>`` for a session's own signals.
+    person_key: Mapped[str] = mapped_column(sa.String(254))
+    #: Not to be tried before this time (a retry waits out its backoff).
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Set while a worker holds the activity; a stale lock is taken over.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(sa.String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What processing found and did: candidates, the deciding rule, writes.
+    trace: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: The CRM record the person was matched to: ``user``, ``contact`` or ``lead``.
+    crm_person_type: Mapped[str | None] = mapped_column(sa.String(10))
+    crm_person_id: Mapped[str | None] = mapped_column(sa.String(18))
+    #: The CRM task this activity created (a Leave updates its Join's task).
+    crm_task_id: Mapped[str | None] = mapped_column(sa.String(18))
 
     event: Mapped[Event] = relationship()
     registrant: Mapped[Registrant | None] = relationship()

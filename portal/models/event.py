@@ -20,6 +20,7 @@ from portal.models.base import Base, UTCDateTime, enum_column, utcnow
 from portal.models.field import FieldScope
 
 if TYPE_CHECKING:
+    from portal.models.actions import ActionSet
     from portal.models.field import FieldList
     from portal.models.user import User
 
@@ -83,10 +84,14 @@ class EventSeries(Base):
     field_list_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("field_lists.id", ondelete="SET NULL")
     )
+    action_set_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("action_sets.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
     field_list: Mapped[FieldList | None] = relationship()
+    action_set: Mapped[ActionSet | None] = relationship()
     occurrences: Mapped[list[Event]] = relationship(
         back_populates="series", order_by="Event.starts_at"
     )
@@ -144,11 +149,16 @@ class Event(Base):
     field_list_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("field_lists.id", ondelete="SET NULL")
     )
+    #: This event's own copy of the actions; none means the series' or global.
+    action_set_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("action_sets.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
     series: Mapped[EventSeries | None] = relationship(back_populates="occurrences")
     field_list: Mapped[FieldList | None] = relationship()
+    action_set: Mapped[ActionSet | None] = relationship()
 
     @property
     def is_room(self) -> bool:

@@ -39,6 +39,9 @@ class Registrant(Base):
     #: Every submitted field with its CRM mapping at the time, in form order.
     answers: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The CRM record processing last matched: ``user``, ``contact`` or ``lead``.
+    crm_person_type: Mapped[str | None] = mapped_column(sa.String(10))
+    crm_person_id: Mapped[str | None] = mapped_column(sa.String(18))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     event: Mapped[Event] = relationship()

@@ -130,8 +130,8 @@ def _webinar(host: User, campaign: Campaign, now: datetime) -> Event:
                 starts_at=starts_at,
                 ends_at=ends_at,
                 description=(
-                    "Forty-five minutes on building a pipeline forecast your board "
-                    "will believe, followed by questions from the audience."
+                    "Forty minutes on building a pipeline forecast your board will "
+                    "believe, then twenty minutes of questions from the audience."
                 ),
                 join_url="https://meet.example.com/j/8265551234",
                 dial_in_number="+1 555 0100 200",

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Event, EventType, RoomKind, User
+from portal.services.action_sets import copy_action_set, global_action_set
+from portal.services.fields import copy_list, global_list
 from portal.services.schedule import is_time_zone
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,10 @@ def create_event(owner: User, details: EventDetails) -> Event:
         platform_activity_id=details.platform_activity_id,
         campaign_id=details.campaign_id,
     )
+    # A new session starts from copies of its scope's defaults, which its owner may
+    # then change without touching anyone else's sessions.
+    event.field_list = copy_list(global_list(event.field_scope))
+    event.action_set = copy_action_set(global_action_set(event.field_scope))
     db.session.add(event)
     db.session.flush()
     logger.info("Created event %s %r for %s", event.id, event.title, owner.email)

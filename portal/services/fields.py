@@ -62,6 +62,15 @@ class FieldSpec:
         """Whether ``value`` is one of the picklist's stored values."""
         return any(stored == value for _, stored in self.options)
 
+    def option_value(self, text: str) -> str | None:
+        """The stored value of the option ``text`` names (its value or its shown
+        text, without regard to case), or None."""
+        wanted = text.strip().casefold()
+        for label, stored in self.options:
+            if wanted in (stored.casefold(), label.casefold()):
+                return stored
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:

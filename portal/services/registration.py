@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -21,8 +23,10 @@ from portal.models import (
     Registrant,
     utcnow,
 )
+from portal.services.action_sets import effective_action_set
 from portal.services.email_addresses import parse_email
 from portal.services.fields import Answer
+from portal.services.processing import process_after_request
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +35,29 @@ class RegistrationClosed(PortalError):
     """The session is over, or is a room that takes no registrations."""
 
 
+class RegistrationOutcome(enum.Enum):
+    """What a registration form led to."""
+
+    #: A new registration.
+    NEW = "new"
+    #: The same form sent again (a second click): the same registration.
+    REPEATED = "repeated"
+    #: Somebody registered this email before, with another form. The form's sender
+    #: may not be that person, so they are told, and the owner is written to.
+    ALREADY_REGISTERED = "already_registered"
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
-    """The outcome of a registration: the registrant, and whether it is new."""
+    """The outcome of a registration form and the registrant it concerns."""
 
     registrant: Registrant
-    is_new: bool
+    outcome: RegistrationOutcome
+
+    @property
+    def may_see_confirmation(self) -> bool:
+        """Whether the sender may see the confirmation (and its personal link)."""
+        return self.outcome is not RegistrationOutcome.ALREADY_REGISTERED
 
 
 def new_registrant_token() -> str:
@@ -45,12 +66,17 @@ def new_registrant_token() -> str:
 
 
 def register_attendee(
-    event: Event, answers: Sequence[Answer], *, now: datetime | None = None
+    event: Event,
+    answers: Sequence[Answer],
+    *,
+    submission_id: str,
+    now: datetime | None = None,
 ) -> Registration:
     """Record a registration and its register activity in one transaction.
 
-    Registering again with the same email (a second click, a second tab, a second
-    visit) changes nothing and returns the registration already made.
+    The same form sent twice makes one registration. An email registered before, with
+    another form, changes nothing: the confirmation is sent again to that address
+    (at most once an hour), and the sender is not shown it.
     """
     now = now or utcnow()
     if event.is_room or event.has_ended(now):
@@ -59,33 +85,40 @@ def register_attendee(
 
     registrant = _find_registrant(event, identity.key)
     if registrant is not None and registrant.registered_at is not None:
-        return Registration(registrant, is_new=False)
+        return _repeat(registrant, submission_id, now)
 
     if registrant is None:
         registrant = _new_registrant(event, identity, answers)
         db.session.add(registrant)
     else:
-        # Joined before without registering; the registration now completes it.
+        # Joined before without registering; the registration completes the record.
+        registrant.first_name = identity.first_name
+        registrant.last_name = identity.last_name
         registrant.answers = [answer.as_dict() for answer in answers]
     registrant.registered_at = now
-    db.session.add(
-        Activity(
-            kind=ActivityKind.REGISTER,
-            event=event,
-            registrant=registrant,
-            occurred_at=now,
-            payload={"answers": [answer.as_dict() for answer in answers]},
-        )
+    activity = Activity(
+        kind=ActivityKind.REGISTER,
+        event=event,
+        registrant=registrant,
+        person_key=identity.key,
+        occurred_at=now,
+        payload={
+            "answers": [answer.as_dict() for answer in answers],
+            "submission": submission_id,
+        },
+        # One register activity per registrant, whatever races.
+        dedupe_key=f"register:{event.id}:{_tag(identity.key)}",
     )
+    db.session.add(activity)
     try:
         db.session.commit()
     except IntegrityError:
         # Another request registered the same email a moment ago: theirs stands.
         db.session.rollback()
         existing = _find_registrant(event, identity.key)
-        if existing is None:
+        if existing is None or existing.registered_at is None:
             raise
-        return Registration(existing, is_new=False)
+        return _repeat(existing, submission_id, now)
 
     logger.info(
         "Registered %s for event %s (registrant %s)",
@@ -93,7 +126,46 @@ def register_attendee(
         event.id,
         registrant.id,
     )
-    return Registration(registrant, is_new=True)
+    process_after_request([activity])
+    return Registration(registrant, RegistrationOutcome.NEW)
+
+
+def _repeat(registrant: Registrant, submission_id: str, now: datetime) -> Registration:
+    """A second registration for an email: the same form again, or someone else's."""
+    first = db.session.scalar(
+        sa.select(Activity).where(
+            Activity.registrant_id == registrant.id,
+            Activity.kind == ActivityKind.REGISTER,
+        )
+    )
+    if first is not None and (first.payload or {}).get("submission") == submission_id:
+        return Registration(registrant, RegistrationOutcome.REPEATED)
+    _resend_confirmation(registrant, now)
+    return Registration(registrant, RegistrationOutcome.ALREADY_REGISTERED)
+
+
+def _resend_confirmation(registrant: Registrant, now: datetime) -> None:
+    """Queue the confirmation email again, once an hour at most, if emails are on."""
+    settings = effective_action_set(registrant.event).for_trigger(ActivityKind.REGISTER)
+    if settings is None or not settings.sends_email:
+        return
+    activity = Activity(
+        kind=ActivityKind.EMAIL,
+        event=registrant.event,
+        registrant=registrant,
+        person_key=registrant.email_key,
+        occurred_at=now,
+        payload={"message": ActivityKind.REGISTER.value, "resent": True},
+        dedupe_key=f"resend:{registrant.id}:{now:%Y%m%d%H}",
+    )
+    db.session.add(activity)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return
+    logger.info("Queued the confirmation again for registrant %s", registrant.id)
+    process_after_request([activity])
 
 
 def record_join(
@@ -111,9 +183,12 @@ def record_join(
     transaction as the join. The same form sent twice records one join.
     """
     now = now or utcnow()
+    # The same form sent twice by the same person is one join; the same form sent
+    # again with another email (a corrected typo, a colleague) is another.
+    who = registrant.email_key if registrant is not None else _identity(answers).key
     join = _Join(
         event=event,
-        dedupe_key=f"join-page:{event.id}:{submission_id}",
+        dedupe_key=f"join-page:{event.id}:{submission_id}:{_tag(who)}",
         answers=tuple(answers),
         occurred_at=now,
     )
@@ -145,19 +220,19 @@ class _Join:
         )
 
     def commit(self, registrant: Registrant) -> Registrant:
-        db.session.add(
-            Activity(
-                kind=ActivityKind.JOIN,
-                event=self.event,
-                registrant=registrant,
-                occurred_at=self.occurred_at,
-                payload={
-                    "source": "join_page",
-                    "answers": [answer.as_dict() for answer in self.answers],
-                },
-                dedupe_key=self.dedupe_key,
-            )
+        activity = Activity(
+            kind=ActivityKind.JOIN,
+            event=self.event,
+            registrant=registrant,
+            person_key=registrant.email_key,
+            occurred_at=self.occurred_at,
+            payload={
+                "source": "join_page",
+                "answers": [answer.as_dict() for answer in self.answers],
+            },
+            dedupe_key=self.dedupe_key,
         )
+        db.session.add(activity)
         db.session.commit()
         logger.info(
             "Recorded a join by %s for event %s (registrant %s)",
@@ -165,6 +240,7 @@ class _Join:
             self.event.id,
             registrant.id,
         )
+        process_after_request([activity])
         return registrant
 
 
@@ -195,6 +271,11 @@ def _identity(answers: Sequence[Answer]) -> _Identity:
         first_name=by_fixed.get(FixedField.FIRST_NAME, ""),
         last_name=by_fixed.get(FixedField.LAST_NAME, ""),
     )
+
+
+def _tag(email_key: str) -> str:
+    """A short, fixed-length stand-in for an email inside a dedupe key."""
+    return hashlib.sha256(email_key.encode()).hexdigest()[:24]
 
 
 def _find_registrant(event: Event, email_key: str) -> Registrant | None:

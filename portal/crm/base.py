@@ -1,0 +1,192 @@
+"""The one interface the matching and action services speak to a CRM through.
+
+Records are named by the CRM's own ids, as strings, so that a Salesforce id and a
+built-in row id travel the same way. Field values are keyed by the CRM's API field
+names (``FirstName``, ``Minutes_Attended__c``) and typed (str, int, date, datetime).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from portal.crm.fields import CrmField
+from portal.models.actions import RuleObject
+
+
+class CrmError(Exception):
+    """The CRM refused or failed a request."""
+
+    #: Whether trying again later may succeed (a timeout, a limit, a 5xx).
+    is_transient: bool = False
+
+
+class PersonType(enum.Enum):
+    """The kinds of CRM record a person can be, in the order matching prefers them."""
+
+    USER = "user"
+    CONTACT = "contact"
+    LEAD = "lead"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A CRM User, Contact or Lead as matching sees it."""
+
+    type: PersonType
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    created_at: datetime
+    #: The contact's account; None for users and leads.
+    account_id: str | None = None
+    #: The record's current values of the fields a form can fill, by API name.
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleFound:
+    """Every User, Contact and Lead with one email, each list oldest first."""
+
+    users: tuple[Person, ...] = ()
+    contacts: tuple[Person, ...] = ()
+    leads: tuple[Person, ...] = ()
+
+    def of_type(self, person_type: PersonType) -> tuple[Person, ...]:
+        """The candidates of one kind."""
+        return {
+            PersonType.USER: self.users,
+            PersonType.CONTACT: self.contacts,
+            PersonType.LEAD: self.leads,
+        }[person_type]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInfo:
+    """A campaign's member statuses."""
+
+    id: str
+    name: str
+    statuses: tuple[str, ...]
+    default_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberResult:
+    """A campaign member after an upsert."""
+
+    id: str
+    status: str
+    is_new: bool
+
+
+@dataclass(slots=True)
+class NewTask:
+    """A task to create in a person's activity history."""
+
+    subject: str
+    status: str
+    priority: str
+    who: Person
+    #: The campaign it relates to; the CRM drops it for leads.
+    campaign_id: str | None = None
+    event_id: int | None = None
+    owner_id: str | None = None
+    activity_date: date | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_minutes: int | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityInfo:
+    """An open opportunity and the campaigns credited on it."""
+
+    id: str
+    name: str
+    primary_campaign_id: str | None
+    campaign_ids: tuple[str, ...]
+
+
+class Crm(abc.ABC):
+    """What the portal needs from a CRM."""
+
+    #: Shown in traces and the admin area.
+    name: str = "crm"
+
+    @abc.abstractmethod
+    def fields(self, target: RuleObject) -> Mapping[str, CrmField]:
+        """The writable fields of an object, by API name."""
+
+    @abc.abstractmethod
+    def task_statuses(self) -> Mapping[str, bool]:
+        """Every task status, with whether it closes the task."""
+
+    @abc.abstractmethod
+    def find_people(self, email_key: str) -> PeopleFound:
+        """Every active User, Contact and unconverted Lead with this email."""
+
+    @abc.abstractmethod
+    def find_user(self, email_key: str) -> Person | None:
+        """The oldest active CRM User with this email: a host as the CRM knows them."""
+
+    @abc.abstractmethod
+    def create_lead(self, values: Mapping[str, Any]) -> Person:
+        """Create a lead; ``values`` includes LastName and Company."""
+
+    @abc.abstractmethod
+    def fill_blank_fields(self, person: Person, values: Mapping[str, Any]) -> list[str]:
+        """Write each value whose field is blank on the record; return those written."""
+
+    @abc.abstractmethod
+    def campaign(self, campaign_id: str) -> CampaignInfo | None:
+        """A campaign and its member statuses, or None if there is no such campaign."""
+
+    @abc.abstractmethod
+    def upsert_campaign_member(
+        self,
+        campaign_id: str,
+        person: Person,
+        status: str | None,
+        values: Mapping[str, Any],
+    ) -> MemberResult:
+        """Make the person a member with ``status``, or update the member there is.
+
+        With no status, a new member gets the campaign's default and an existing one
+        keeps its own.
+        """
+
+    @abc.abstractmethod
+    def create_task(self, task: NewTask) -> str:
+        """Create a task; return its id."""
+
+    @abc.abstractmethod
+    def update_task(self, task_id: str, values: Mapping[str, Any]) -> None:
+        """Change fields of a task (Status closes or reopens it)."""
+
+    @abc.abstractmethod
+    def update_record(
+        self, target: RuleObject, record_id: str, values: Mapping[str, Any]
+    ) -> None:
+        """Set fields of a contact, lead, task or campaign member."""
+
+    @abc.abstractmethod
+    def post_to_feed(self, parent_type: str, parent_id: str, body: str) -> str:
+        """Post ``body`` on a record's feed; return the post's id."""
+
+    @abc.abstractmethod
+    def open_opportunities(self, account_id: str) -> list[OpportunityInfo]:
+        """The account's open opportunities."""
+
+    @abc.abstractmethod
+    def credit_campaign(
+        self, opportunity_id: str, campaign_id: str, *, make_primary: bool
+    ) -> None:
+        """Add the campaign to the opportunity's influences; maybe make it primary."""

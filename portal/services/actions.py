@@ -1,0 +1,432 @@
+"""The actions a trigger runs in the CRM: task, campaign member, field updates,
+feed post, email, campaign influence.
+
+Person triggers (Email, Register, Join, Leave, and Session Start or End for one
+registrant) act on the person matching found. Session Start and Session End arrive
+once for the whole session: they post on the campaign's feed and fan out into one
+activity per registrant, each processed in that person's turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from portal.crm.base import Crm, NewTask, Person, PersonType
+from portal.crm.fields import FEED_BODY_LENGTH, fit
+from portal.extensions import db
+from portal.models import (
+    ActionSet,
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Event,
+    FieldUpdateRule,
+    InfluenceMode,
+    Registrant,
+    RuleObject,
+    TriggerAction,
+)
+from portal.services.action_sets import TASK_TRIGGERS
+from portal.services.attendance import AttendanceFacts, has_joined, leave_facts
+from portal.services.schedule import describe_schedule
+from portal.services.variables import VariableContext, evaluate
+
+logger = logging.getLogger(__name__)
+
+PERSON_OBJECTS = {
+    PersonType.CONTACT: RuleObject.CONTACT,
+    PersonType.LEAD: RuleObject.LEAD,
+}
+SESSION_TRIGGERS = (ActivityKind.SESSION_START, ActivityKind.SESSION_END)
+
+
+@dataclass(slots=True)
+class ActionRun:
+    """One activity's actions: what they act on, and the notes they leave."""
+
+    crm: Crm
+    activity: Activity
+    action_set: ActionSet
+    influence: InfluenceMode
+    now: datetime
+    person: Person | None = None
+    notes: list[str] = field(default_factory=list)
+    task_id: str | None = None
+
+    @property
+    def event(self) -> Event:
+        """The session the activity belongs to."""
+        return self.activity.event
+
+    @property
+    def trigger(self) -> ActivityKind:
+        """The trigger: the activity's kind."""
+        return self.activity.kind
+
+    @property
+    def settings(self) -> TriggerAction | None:
+        """The trigger's settings in the session's action set."""
+        return self.action_set.for_trigger(self.trigger)
+
+    def note(self, text: str) -> None:
+        """Add a line to the activity's trace."""
+        self.notes.append(text)
+
+
+def apply_actions(run: ActionRun) -> None:
+    """Run the trigger's actions for the person ``run`` found (or for the session)."""
+    if run.activity.registrant is None:
+        _apply_session_actions(run)
+        return
+    person = run.person
+    settings = run.settings
+    if settings is None:
+        run.note("no actions are set for this trigger")
+        return
+    if person is not None and person.type is not PersonType.USER:
+        context = _variable_context(run, person)
+        member_values, rules = _evaluated_rules(run, context)
+        _update_campaign_member(run, person, settings, member_values)
+        _write_task(run, person, settings, rules.get(RuleObject.TASK, {}), context)
+        _update_person(run, person, rules)
+        _post_to_feed(run, person, settings, has_rules=bool(member_values or rules))
+        _credit_campaign(run, person)
+    _queue_email(run, settings)
+
+
+def has_actions(run: ActionRun, settings: TriggerAction) -> bool:
+    """Whether the trigger does anything on this session besides a feed post."""
+    has_task = settings.has_task and run.trigger in (*TASK_TRIGGERS, ActivityKind.LEAVE)
+    has_status = bool(settings.campaign_status and run.event.campaign_id)
+    return (
+        has_task
+        or has_status
+        or settings.sends_email
+        or bool(run.action_set.rules_for(run.trigger))
+    )
+
+
+def _apply_session_actions(run: ActionRun) -> None:
+    """A session's own Start or End: campaign feed post and one activity per person."""
+    event = run.event
+    settings = run.settings
+    if (
+        settings is not None
+        and settings.posts_to_feed
+        and event.campaign_id
+        and has_actions(run, settings)
+    ):
+        verb = "started" if run.trigger is ActivityKind.SESSION_START else "ended"
+        post_id = run.crm.post_to_feed(
+            "campaign", event.campaign_id, _fitted_body(f"{event.title} {verb}.")
+        )
+        run.note(f"feed post {post_id} on campaign {event.campaign_id}")
+    registrants = db.session.scalars(
+        sa.select(Registrant)
+        .where(Registrant.event_id == event.id)
+        .order_by(Registrant.id)
+    ).all()
+    for registrant in registrants:
+        db.session.add(
+            Activity(
+                kind=run.trigger,
+                event=event,
+                registrant=registrant,
+                person_key=registrant.email_key,
+                occurred_at=run.activity.occurred_at,
+                payload={"session_activity": run.activity.id},
+                dedupe_key=f"{run.trigger.value}:{run.activity.id}:{registrant.id}",
+            )
+        )
+    run.note(f"{len(registrants)} registrants queued for their own actions")
+
+
+def _variable_context(run: ActionRun, person: Person) -> VariableContext:
+    event = run.event
+    leader = run.crm.find_user(event.owner.email)
+    facts: AttendanceFacts | None = None
+    join_time = None
+    if run.trigger is ActivityKind.LEAVE:
+        facts = leave_facts(run.activity)
+        join_time = facts.join_time
+    elif run.trigger is ActivityKind.JOIN:
+        join_time = run.activity.occurred_at
+    return VariableContext(
+        now=run.now,
+        host_time_zone=event.owner.time_zone,
+        user_id=person.id,
+        leader_id=leader.id if leader is not None else "",
+        event_id=event.key,
+        join_time=join_time,
+        leave_time=facts.leave_time if facts else None,
+        attendee_count=facts.attendee_count if facts else None,
+        duration_seconds=facts.duration_seconds if facts else None,
+        score_percent=facts.score_percent if facts else None,
+        score_points=facts.score_points if facts else None,
+    )
+
+
+def _evaluated_rules(
+    run: ActionRun, context: VariableContext
+) -> tuple[dict[str, Any], dict[RuleObject, dict[str, Any]]]:
+    """The trigger's rules evaluated: campaign member values, the rest by object."""
+    values: dict[RuleObject, dict[str, Any]] = {}
+    for rule in run.action_set.rules_for(run.trigger):
+        value = _evaluate_rule(run, rule, context)
+        if value is not _SKIP:
+            values.setdefault(rule.target, {})[rule.field] = value
+    return values.pop(RuleObject.CAMPAIGN_MEMBER, {}), values
+
+
+_SKIP = object()
+
+
+def _evaluate_rule(
+    run: ActionRun, rule: FieldUpdateRule, context: VariableContext
+) -> Any:
+    spec = run.crm.fields(rule.target).get(rule.field)
+    if spec is None:
+        run.note(f"rule skipped: {rule.target.label} has no field {rule.field}")
+        return _SKIP
+    evaluated = evaluate(rule.value, spec, context)
+    if evaluated.missing:
+        names = ", ".join(f"{{!{name}}}" for name in evaluated.missing)
+        run.note(f"rule skipped: {rule.target.label}.{rule.field} needs {names}")
+        return _SKIP
+    if evaluated.was_cut:
+        run.note(f"{rule.target.label}.{rule.field} cut to {spec.length} characters")
+    return evaluated.value
+
+
+def _update_campaign_member(
+    run: ActionRun,
+    person: Person,
+    settings: TriggerAction,
+    values: Mapping[str, Any],
+) -> None:
+    campaign_id = run.event.campaign_id
+    if not campaign_id:
+        if values:
+            run.note("campaign member rules skipped: the session has no campaign")
+        return
+    status = _member_status(run, settings, person)
+    result = run.crm.upsert_campaign_member(campaign_id, person, status, values)
+    state = "new" if result.is_new else "updated"
+    run.note(f"campaign member {result.id}: {result.status} ({state})")
+
+
+def _member_status(
+    run: ActionRun, settings: TriggerAction, person: Person
+) -> str | None:
+    """The status this trigger gives; None keeps a member's (or gives the default)."""
+    registrant = run.activity.registrant
+    # Session End's status is for those who came; others keep theirs.
+    if (
+        run.trigger is ActivityKind.SESSION_END
+        and registrant is not None
+        and not has_joined(run.event.id, registrant.id)
+    ):
+        return None
+    return settings.campaign_status or None
+
+
+def _write_task(
+    run: ActionRun,
+    person: Person,
+    settings: TriggerAction,
+    extra: Mapping[str, Any],
+    context: VariableContext,
+) -> None:
+    if not settings.has_task:
+        return
+    status = "Completed" if run.event.is_room else settings.task_status
+    if run.trigger is ActivityKind.LEAVE:
+        _update_join_task(run, status, extra, context)
+        return
+    if run.trigger not in TASK_TRIGGERS:
+        return
+    event = run.event
+    task = NewTask(
+        subject=fit(_task_subject(run), 255)[0],
+        status=status,
+        priority=settings.task_priority,
+        who=person,
+        campaign_id=event.campaign_id,
+        event_id=event.id,
+        owner_id=context.leader_id or None,
+        activity_date=_session_date(event, run.now),
+        started_at=context.join_time,
+        description=_task_description(run),
+        extra=dict(extra),
+    )
+    run.task_id = run.crm.create_task(task)
+    run.note(f"task {run.task_id} created ({status}, {settings.task_priority})")
+
+
+def _update_join_task(
+    run: ActionRun, status: str, extra: Mapping[str, Any], context: VariableContext
+) -> None:
+    join = db.session.scalars(
+        sa.select(Activity)
+        .where(
+            Activity.registrant_id == run.activity.registrant_id,
+            Activity.kind == ActivityKind.JOIN,
+            Activity.crm_task_id.is_not(None),
+            Activity.status == ActivityStatus.DONE,
+            Activity.occurred_at <= run.activity.occurred_at,
+        )
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    ).first()
+    if join is None or join.crm_task_id is None:
+        run.note("no join task to update")
+        return
+    values: dict[str, Any] = {"Status": status, **extra}
+    if context.leave_time is not None:
+        values.setdefault("End_Time__c", context.leave_time)
+    if context.duration_seconds is not None:
+        values.setdefault("Duration_Minutes__c", round(context.duration_seconds / 60))
+    run.crm.update_task(join.crm_task_id, values)
+    run.task_id = join.crm_task_id
+    run.note(f"join task {join.crm_task_id} updated ({status})")
+
+
+def _update_person(
+    run: ActionRun, person: Person, rules: Mapping[RuleObject, Mapping[str, Any]]
+) -> None:
+    own = PERSON_OBJECTS[person.type]
+    for target in (RuleObject.CONTACT, RuleObject.LEAD):
+        values = rules.get(target)
+        if not values:
+            continue
+        if target is not own:
+            run.note(f"{target.label} rules skipped: the person is a {own.label}")
+            continue
+        run.crm.update_record(target, person.id, values)
+        run.note(f"{target.label} {person.id} updated: {', '.join(sorted(values))}")
+
+
+def _post_to_feed(
+    run: ActionRun, person: Person, settings: TriggerAction, *, has_rules: bool
+) -> None:
+    if not settings.posts_to_feed:
+        return
+    if not (has_rules or has_actions(run, settings)):
+        run.note("no feed post: the trigger has no other actions on this session")
+        return
+    body = _fitted_body(_feed_message(run, person))
+    post_id = run.crm.post_to_feed(person.type.value, person.id, body)
+    run.note(f"feed post {post_id}")
+
+
+def _credit_campaign(run: ActionRun, person: Person) -> None:
+    campaign_id = run.event.campaign_id
+    if (
+        run.influence is InfluenceMode.NONE
+        or person.type is not PersonType.CONTACT
+        or not person.account_id
+        or not campaign_id
+    ):
+        return
+    for opportunity in run.crm.open_opportunities(person.account_id):
+        make_primary = run.influence is InfluenceMode.CURRENT or (
+            opportunity.primary_campaign_id is None
+        )
+        if campaign_id in opportunity.campaign_ids and (
+            not make_primary or opportunity.primary_campaign_id == campaign_id
+        ):
+            continue
+        run.crm.credit_campaign(opportunity.id, campaign_id, make_primary=make_primary)
+        role = "primary campaign" if make_primary else "influence"
+        run.note(f"opportunity {opportunity.id}: campaign credited ({role})")
+
+
+def _queue_email(run: ActionRun, settings: TriggerAction) -> None:
+    registrant = run.activity.registrant
+    if not settings.sends_email or registrant is None:
+        return
+    if run.trigger is ActivityKind.EMAIL:
+        return
+    if run.trigger is ActivityKind.SESSION_START and has_joined(
+        run.event.id, registrant.id
+    ):
+        run.note("no starting-now email: already joined")
+        return
+    db.session.add(
+        Activity(
+            kind=ActivityKind.EMAIL,
+            event=run.event,
+            registrant=registrant,
+            person_key=registrant.email_key,
+            occurred_at=run.now,
+            payload={"message": run.trigger.value, "cause": run.activity.id},
+            dedupe_key=f"email:{run.activity.id}",
+        )
+    )
+    run.note(f"{run.trigger.value.replace('_', ' ')} email queued")
+
+
+def _task_subject(run: ActionRun) -> str:
+    title = run.event.title
+    if run.trigger is ActivityKind.REGISTER:
+        return f"Registered: {title}"
+    if run.trigger is ActivityKind.JOIN:
+        return f"Attended: {title}"
+    subject = (run.activity.payload or {}).get("subject") or title
+    return f"Email: {subject}"
+
+
+def _task_description(run: ActionRun) -> str:
+    event = run.event
+    lines = [f"Session: {event.title}", f"When: {describe_schedule(event)}"]
+    registrant = run.activity.registrant
+    if registrant is not None:
+        source = registrant.answer("Lead Source")
+        if source:
+            lines.append(f"Lead source: {source}")
+    if run.trigger is ActivityKind.JOIN:
+        origin = (run.activity.payload or {}).get("source", "")
+        lines.append(
+            "Joined through the portal's join page"
+            if origin == "join_page"
+            else "Joined (reported by the meeting platform)"
+        )
+    return "\n".join(lines)
+
+
+def _feed_message(run: ActionRun, person: Person) -> str:
+    name = f"{person.first_name} {person.last_name}".strip() or person.email
+    title = run.event.title
+    return {
+        ActivityKind.REGISTER: f"{name} registered for {title}.",
+        ActivityKind.JOIN: f"{name} joined {title}.",
+        ActivityKind.LEAVE: f"{name} left {title}.",
+        ActivityKind.EMAIL: f"{name} was sent an email about {title}.",
+        ActivityKind.SESSION_START: f"{title} started.",
+        ActivityKind.SESSION_END: f"{title} ended.",
+    }[run.trigger]
+
+
+def _fitted_body(text: str) -> str:
+    return fit(text, FEED_BODY_LENGTH)[0]
+
+
+def _session_date(event: Event, now: datetime) -> date:
+    moment = event.starts_at if event.starts_at is not None else now
+    return moment.astimezone(ZoneInfo(event.time_zone)).date()
+
+
+def log_outcome(run: ActionRun) -> None:
+    """One INFO line naming the activity and what its actions did."""
+    logger.info(
+        "Ran %s actions for activity %s: %s",
+        run.trigger.value,
+        run.activity.id,
+        "; ".join(run.notes) or "nothing to do",
+    )
