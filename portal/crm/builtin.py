@@ -159,13 +159,13 @@ class BuiltinCrm(Crm):
         )
         is_new = member is None
         if member is None:
-            member = CampaignMember(campaign_id=campaign.id)
+            member = CampaignMember(campaign_id=campaign.id, status="")
             setattr(member, column.key, int(person.id))
-            db.session.add(member)
             status = status or campaign.default_status or ""
         if status:
             _set_member_status(member, campaign, status)
         _assign(member, CAMPAIGN_MEMBER_FIELDS, _without_status(values))
+        db.session.add(member)
         db.session.flush()
         return MemberResult(id=str(member.id), status=member.status, is_new=is_new)
 

@@ -141,6 +141,9 @@ TASK_FIELDS = _catalogue(
 
 CAMPAIGN_MEMBER_FIELDS = _catalogue(
     _text("Status", "Status", 40, "status", type=FieldType.PICKLIST),
+    CrmField(
+        "Registered_At__c", "Registered At", FieldType.DATETIME, 0, "registered_at"
+    ),
     CrmField("Joined_At__c", "Joined At", FieldType.DATETIME, 0, "joined_at"),
     CrmField("Left_At__c", "Left At", FieldType.DATETIME, 0, "left_at"),
     CrmField(

@@ -176,6 +176,7 @@ class CampaignMember(Base):
     status: Mapped[str] = mapped_column(sa.String(40))
     has_responded: Mapped[bool] = mapped_column(default=False)
     first_responded_date: Mapped[date | None]
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     minutes_attended: Mapped[int | None]
@@ -243,6 +244,7 @@ class Opportunity(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    account: Mapped[Account | None] = relationship()
     influences: Mapped[list[CampaignInfluence]] = relationship(
         cascade="all, delete-orphan", order_by="CampaignInfluence.id"
     )

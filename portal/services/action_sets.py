@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from portal.crm.base import Crm
+from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import (
     ActionSet,
@@ -14,9 +16,11 @@ from portal.models import (
     Event,
     FieldScope,
     FieldUpdateRule,
+    RuleObject,
     SiteSettings,
     TriggerAction,
 )
+from portal.services.variables import check_value
 
 logger = logging.getLogger(__name__)
 
@@ -131,3 +135,35 @@ def site_settings() -> SiteSettings:
         db.session.add(settings)
         db.session.flush()
     return settings
+
+
+def add_rule(
+    action_set: ActionSet,
+    crm: Crm,
+    *,
+    trigger: ActivityKind,
+    target: RuleObject,
+    field: str,
+    value: str,
+) -> FieldUpdateRule:
+    """Add a field-update rule, refusing one that could never be written.
+
+    The field must be a writable field of the object in this CRM, and every variable
+    in the value must be one the trigger provides, of a type the field can hold.
+    """
+    spec = crm.fields(target).get(field)
+    if spec is None:
+        raise ValidationFailed(f"{target.label} has no field {field!r}.", "field")
+    problems = check_value(trigger, spec, value)
+    if problems:
+        raise ValidationFailed(" ".join(problems), "value")
+    position = max((rule.position for rule in action_set.rules), default=0) + 1
+    rule = FieldUpdateRule(
+        trigger=trigger, target=target, field=field, value=value, position=position
+    )
+    action_set.rules.append(rule)
+    db.session.flush()
+    logger.info(
+        "Added rule %s: on %s set %s.%s", rule.id, trigger.value, target.label, field
+    )
+    return rule

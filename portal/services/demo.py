@@ -1,5 +1,9 @@
 """Demo data: an admin, a host with rooms, a campaign and an upcoming webinar.
 
+The built-in CRM gets the host as a CRM user and one customer (a contact with an
+account and an open opportunity), and the scheduled defaults get field updates that
+show the variables at work.
+
 Running it again changes nothing but moving the webinar forward once it is over, so
 that the printed addresses always lead to a session that takes registrations.
 """
@@ -16,9 +20,25 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from portal.crm import get_crm
 from portal.extensions import db
-from portal.models import Campaign, CampaignMemberStatus, Event, EventType, Role, User
+from portal.models import (
+    Account,
+    ActivityKind,
+    Campaign,
+    CampaignMemberStatus,
+    Contact,
+    CrmUser,
+    Event,
+    EventType,
+    FieldScope,
+    Opportunity,
+    Role,
+    RuleObject,
+    User,
+)
 from portal.services.accounts import create_user, user_by_email
+from portal.services.action_sets import add_rule, global_action_set
 from portal.services.events import EventDetails, create_event, ensure_personal_rooms
 from portal.services.fields import ensure_global_lists
 from portal.services.links import EventAddresses, event_addresses
@@ -30,6 +50,21 @@ HOST_EMAIL = "host@example.com"
 CAMPAIGN_NAME = "Spring Webinar Series"
 WEBINAR_TITLE = "Forecasting Pipeline with Confidence"
 WEBINAR_TIME_ZONE = "America/New_York"
+CUSTOMER = "Analytical Engines Ltd"
+CUSTOMER_EMAIL = "grace@example.com"
+DEMO_RULES = (
+    (ActivityKind.REGISTER, RuleObject.CAMPAIGN_MEMBER, "Registered_At__c", "{!now}"),
+    (ActivityKind.JOIN, RuleObject.CAMPAIGN_MEMBER, "Joined_At__c", "{!joinTime}"),
+    (ActivityKind.JOIN, RuleObject.LEAD, "Last_Webinar_Date__c", "{!today}"),
+    (ActivityKind.JOIN, RuleObject.CONTACT, "Last_Webinar_Date__c", "{!today}"),
+    (ActivityKind.LEAVE, RuleObject.CAMPAIGN_MEMBER, "Left_At__c", "{!leaveTime}"),
+    (
+        ActivityKind.LEAVE,
+        RuleObject.CAMPAIGN_MEMBER,
+        "Minutes_Attended__c",
+        "{!durationMins}",
+    ),
+)
 CAMPAIGN_STATUSES = (
     # label, responded, default
     ("Sent", False, True),
@@ -76,6 +111,8 @@ def load_demo(now: datetime) -> DemoSummary:
         time_zone=WEBINAR_TIME_ZONE,
     )
     _set_up_rooms(host)
+    _crm_people(host)
+    _demo_rules()
     campaign = _campaign()
     webinar = _webinar(host, campaign, now)
     db.session.commit()
@@ -93,6 +130,43 @@ def _set_up_rooms(host: User) -> None:
         if not room.join_url:
             slug = "support" if room.type is EventType.SUPPORT else "meet"
             room.join_url = f"https://meet.example.com/{slug}/dana-host"
+
+
+def _crm_people(host: User) -> None:
+    """The host as a CRM user, and a customer with an open deal, to match against."""
+    if db.session.scalar(sa.select(CrmUser).where(CrmUser.email == host.email)) is None:
+        first, _, last = host.display_name.partition(" ")
+        db.session.add(
+            CrmUser(first_name=first, last_name=last or first, email=host.email)
+        )
+    if db.session.scalar(sa.select(Account).where(Account.name == CUSTOMER)) is None:
+        account = Account(name=CUSTOMER, industry="Manufacturing")
+        db.session.add_all(
+            [
+                account,
+                Contact(
+                    account=account,
+                    first_name="Grace",
+                    last_name="Hopper",
+                    email=CUSTOMER_EMAIL,
+                    title="",
+                ),
+                Opportunity(account=account, name=f"{CUSTOMER} renewal"),
+            ]
+        )
+    db.session.flush()
+
+
+def _demo_rules() -> None:
+    """Field updates that show the variables at work, on the scheduled defaults."""
+    action_set = global_action_set(FieldScope.SCHEDULED)
+    if action_set.rules:
+        return
+    crm = get_crm()
+    for trigger, target, field, value in DEMO_RULES:
+        add_rule(
+            action_set, crm, trigger=trigger, target=target, field=field, value=value
+        )
 
 
 def _campaign() -> Campaign:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -100,9 +99,7 @@ def check_value(trigger: ActivityKind, field: CrmField, value: str) -> list[str]
 
 
 def _type_problems(field: CrmField, value: str, names: list[str]) -> list[str]:
-    single = (
-        VARIABLES[names[0]] if len(names) == 1 and value == f"{{!{names[0]}}}" else None
-    )
+    single = VARIABLES[names[0]] if _is_one_variable(value, names) else None
     label = field.label
     if field.type is FieldType.INTEGER:
         numeric = {ValueType.INTEGER, ValueType.MINUTES}
@@ -129,6 +126,11 @@ def _type_problems(field: CrmField, value: str, names: list[str]) -> list[str]:
     elif field.length and len(value) > field.length:
         return [f"{label} holds at most {field.length} characters."]
     return []
+
+
+def _is_one_variable(text: str, names: list[str]) -> bool:
+    """Whether ``text`` is exactly one variable and nothing else."""
+    return len(names) == 1 and text == f"{{!{names[0]}}}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ def evaluate(value: str, field: CrmField, context: VariableContext) -> Evaluated
     if missing:
         return Evaluated(None, missing)
     text = value.strip()
-    single = context.value_of(names[0]) if text == f"{{!{names[0]}}}" else None
+    single = context.value_of(names[0]) if _is_one_variable(text, names) else None
     if field.type is FieldType.INTEGER:
         return Evaluated(round(single) if single is not None else int(text))
     if field.type is FieldType.DATE:
@@ -209,10 +211,3 @@ def evaluate(value: str, field: CrmField, context: VariableContext) -> Evaluated
     limit = field.length or len(rendered)
     cut, was_cut = fit(rendered, limit)
     return Evaluated(cut, was_cut=was_cut)
-
-
-def unknown_names(values: Iterable[str]) -> set[str]:
-    """Variable names used in ``values`` that are not variables at all."""
-    return {name for value in values for name in PATTERN.findall(value)} - set(
-        VARIABLES
-    )

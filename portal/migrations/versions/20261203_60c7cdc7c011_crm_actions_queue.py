@@ -191,6 +191,7 @@ def upgrade():
     sa.Column('status', sa.String(length=40), nullable=False),
     sa.Column('has_responded', sa.Boolean(), nullable=False),
     sa.Column('first_responded_date', sa.Date(), nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('left_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('minutes_attended', sa.Integer(), nullable=True),
