@@ -15,7 +15,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
-from portal.crm.importer import (
+from portal.crm.importing import (
     ImportFileError,
     ImportKind,
     ImportResult,

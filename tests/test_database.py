@@ -73,3 +73,40 @@ def test_concurrent_registrations_with_one_email_make_one_registrant(
         Activity.kind == ActivityKind.REGISTER
     )
     assert db.session.scalar(registers) == 1
+
+
+def test_the_queue_migration_gives_existing_activities_a_person(app: Flask) -> None:
+    db.session.remove()
+    downgrade(revision="e1859ead66e6")
+    with db.engine.begin() as connection:
+        statements = [
+            "INSERT INTO users (id, email, display_name, role, time_zone, is_active,"
+            " created_at) VALUES (1, 'h@example.com', 'H', 'host', 'UTC', TRUE,"
+            " '2026-01-01 00:00:00')",
+            "INSERT INTO events (id, key, title, description, type, owner_id,"
+            " time_zone, is_always_available, dial_in_number, participant_code,"
+            " moderator_code, has_video, has_internet_audio, has_listen_only_audio,"
+            " join_url, created_at) VALUES (1, 'k', 'T', '', 'webinar', 1, 'UTC',"
+            " TRUE, '', '', '', TRUE, TRUE, FALSE, '', '2026-01-01 00:00:00')",
+            "INSERT INTO registrants (id, event_id, token, email, email_key,"
+            " first_name, last_name, answers, created_at) VALUES (1, 1, 't',"
+            " 'Ada@example.com', 'ada@example.com', 'Ada', 'L', '[]',"
+            " '2026-01-01 00:00:00')",
+            "INSERT INTO activities (id, kind, status, event_id, registrant_id,"
+            " occurred_at, created_at, payload, attempts) VALUES"
+            " (1, 'register', 'pending', 1, 1, '2026-01-01 00:00:00',"
+            " '2026-01-01 00:00:00', '{}', 0),"
+            " (2, 'session_start', 'pending', 1, NULL, '2026-01-01 00:00:00',"
+            " '2026-01-01 00:00:00', '{}', 0)",
+        ]
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+    upgrade()
+
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT person_key, available_at FROM activities ORDER BY id"
+        ).all()
+    assert [row[0] for row in rows] == ["ada@example.com", "event:1"]
+    assert all(row[1] is not None for row in rows)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from portal.crm.importer import ImportFileError, ImportKind, import_records
+from portal.crm.importing import ImportFileError, ImportKind, import_records
 
 crm_group = AppGroup("crm", help="Work with the built-in CRM's records.")
 
