@@ -4,9 +4,17 @@ An activity is claimed by one atomic UPDATE ... RETURNING, which on PostgreSQL s
 rows other workers hold (``FOR UPDATE SKIP LOCKED``) and on SQLite runs under the
 database's single write lock, so no two workers ever take the same activity. An
 activity is only claimable when no earlier activity with the same ``person_key`` is
-still pending or being processed: each person's activities run one at a time, in
-order of arrival, which is also what keeps two simultaneous first registrations
-with one new email from making two leads.
+still pending or being processed, and no other one of that person is being
+processed: each person's activities run one at a time, in order of arrival, which is
+also what keeps two simultaneous first registrations with one new email from making
+two leads.
+
+On PostgreSQL, ids are handed out when a row is inserted but become visible when its
+transaction commits, so an activity can appear behind one with a higher id that a
+worker already holds; that is why a held activity blocks the person's others
+whatever its id. Two claims made at that very moment could still both succeed, so
+processing also takes a per-person advisory lock for its transaction: one person's
+CRM work never runs twice at once.
 """
 
 from __future__ import annotations
@@ -63,6 +71,8 @@ def claim_next(
     lock_expired = now - timedelta(
         seconds=int(current_app.config["PROCESSING_LOCK_SECONDS"])
     )
+    max_attempts = int(current_app.config["PROCESSING_MAX_ATTEMPTS"])
+    _fail_abandoned(lock_expired, max_attempts)
     ready = sa.or_(
         sa.and_(
             Activity.status == ActivityStatus.PENDING, Activity.available_at <= now
@@ -70,19 +80,27 @@ def claim_next(
         sa.and_(
             Activity.status == ActivityStatus.PROCESSING,
             Activity.locked_at < lock_expired,
+            Activity.attempts < max_attempts,
         ),
     )
-    earlier = aliased(Activity)
-    waiting_behind = (
-        sa.select(earlier.id)
+    other = aliased(Activity)
+    must_wait = (
+        sa.select(other.id)
         .where(
-            earlier.person_key == Activity.person_key,
-            earlier.id < Activity.id,
-            earlier.status.in_(_CLAIMABLE),
+            other.person_key == Activity.person_key,
+            other.id != Activity.id,
+            sa.or_(
+                sa.and_(other.id < Activity.id, other.status.in_(_CLAIMABLE)),
+                # Held by a live worker, even if it arrived later (see above).
+                sa.and_(
+                    other.status == ActivityStatus.PROCESSING,
+                    other.locked_at >= lock_expired,
+                ),
+            ),
         )
         .exists()
     )
-    candidates = sa.select(Activity.id).where(ready, ~waiting_behind)
+    candidates = sa.select(Activity.id).where(ready, ~must_wait)
     if person_keys is not None:
         candidates = candidates.where(Activity.person_key.in_(list(person_keys)))
     candidate = (
@@ -107,32 +125,86 @@ def claim_next(
     return claimed
 
 
+def _fail_abandoned(lock_expired: datetime, max_attempts: int) -> None:
+    """Fail activities whose every try ended with its worker gone.
+
+    An activity that kills the process handling it would otherwise be taken over
+    and tried again forever.
+    """
+    db.session.execute(
+        sa.update(Activity)
+        .where(
+            Activity.status == ActivityStatus.PROCESSING,
+            Activity.locked_at < lock_expired,
+            Activity.attempts >= max_attempts,
+        )
+        .values(
+            status=ActivityStatus.FAILED,
+            locked_at=None,
+            locked_by=None,
+            processed_at=utcnow(),
+            last_error="Abandoned: the worker handling it stopped on every try.",
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def process_next(worker: str, *, person_keys: Iterable[str] | None = None) -> bool:
     """Claim and process one activity; False when none is ready."""
     activity_id = claim_next(worker, person_keys=person_keys)
     if activity_id is None:
         return False
-    process_claimed(activity_id)
+    process_claimed(activity_id, worker)
     return True
 
 
-def process_claimed(activity_id: int) -> None:
+class TakenOver(Exception):
+    """Another worker took this activity over while this one was still at it."""
+
+
+def process_claimed(activity_id: int, worker: str) -> None:
     """Process an activity this worker has claimed, and record the outcome."""
     activity = db.session.get(Activity, activity_id)
     if activity is None:
         return
     try:
-        status = _process(activity)
+        activity.status = _process(activity)
+        _confirm_still_held(activity_id, worker)
+        activity.processed_at = utcnow()
+        activity.locked_at = None
+        activity.locked_by = None
+        activity.last_error = None
+        # Inside the try: a commit that fails (a constraint checked only now, a lost
+        # connection) is a failed try like any other, not a crashed worker.
+        db.session.commit()
+    except TakenOver:
+        db.session.rollback()
+        logger.warning(
+            "Activity %s was taken over by another worker; %s dropped its try",
+            activity_id,
+            worker,
+        )
     except Exception as error:
         db.session.rollback()
         _record_failure(activity_id, error)
-        return
-    activity.status = status
-    activity.processed_at = utcnow()
-    activity.locked_at = None
-    activity.locked_by = None
-    activity.last_error = None
-    db.session.commit()
+
+
+def _confirm_still_held(activity_id: int, worker: str) -> None:
+    """Raise TakenOver unless this worker still holds the activity.
+
+    A worker slower than PROCESSING_LOCK_SECONDS is presumed dead and its activity
+    is handed to another; when the slow one finishes it must not commit a second
+    set of CRM writes. The row is locked until the commit (PostgreSQL), and SQLite's
+    writer already holds the database, so the answer cannot change before then.
+    """
+    holder = db.session.scalar(
+        sa.select(Activity.locked_by)
+        .where(Activity.id == activity_id)
+        .with_for_update()
+        .execution_options(populate_existing=False)
+    )
+    if holder != worker:
+        raise TakenOver(activity_id)
 
 
 def process_all(worker: str, limit: int | None = None) -> int:
@@ -173,18 +245,32 @@ def process_after_request(activities: Iterable[Activity]) -> None:
 
 
 def _process_inline(person_keys: list[str]) -> None:
+    """These people's activities, then one from anyone's backlog and what follows it."""
     worker = worker_name()
     try:
-        done = 0
-        while done < INLINE_LIMIT and process_next(worker, person_keys=person_keys):
-            done += 1
+        _process_people(worker, person_keys)
         # One more from anyone's backlog, so that retries progress without a worker.
-        process_next(worker)
+        activity_id = claim_next(worker)
+        activity = db.session.get(Activity, activity_id) if activity_id else None
+        if activity is None:
+            return
+        person_key = activity.person_key
+        process_claimed(activity.id, worker)
+        # Then the rest of that person's queue: whoever held one of a person's
+        # activities turned the others away meanwhile, so it must look again.
+        _process_people(worker, [person_key])
     except Exception:
         logger.exception("Processing after a request failed; the activities wait")
         db.session.rollback()
     finally:
         db.session.remove()
+
+
+def _process_people(worker: str, person_keys: list[str]) -> None:
+    """Process these people's ready activities, up to :data:`INLINE_LIMIT`."""
+    done = 0
+    while done < INLINE_LIMIT and process_next(worker, person_keys=person_keys):
+        done += 1
 
 
 def run_worker(
@@ -199,6 +285,11 @@ def run_worker(
             busy = process_next(worker)
         except OperationalError:
             logger.exception("The database is unreachable; trying again shortly")
+            db.session.rollback()
+            busy = False
+        except Exception:
+            # A worker outlives any one problem; the activity it concerned waits.
+            logger.exception("Claiming an activity failed; trying again shortly")
             db.session.rollback()
             busy = False
         if busy:
@@ -227,6 +318,8 @@ def _process(activity: Activity) -> ActivityStatus:
     trace: dict[str, Any] = {"crm": crm.name}
     if activity.kind is ActivityKind.EMAIL:
         trace["email"] = _send_activity_email(activity)
+    # Only now: sending the email commits, which would give the turn away.
+    _take_turn(activity.person_key)
 
     status = ActivityStatus.DONE
     if registrant is not None:
@@ -258,6 +351,18 @@ def _process(activity: Activity) -> ActivityStatus:
     activity.trace = trace
     activity.crm_task_id = run.task_id
     return status
+
+
+def _take_turn(person_key: str) -> None:
+    """Wait until no other transaction works for this person (PostgreSQL only).
+
+    The lock is released when the transaction ends. SQLite needs none: its claims and
+    its writes run one transaction at a time, so ids are committed in order.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = sa.func.hashtextextended(person_key, 0)
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def _send_activity_email(activity: Activity) -> dict[str, str]:
