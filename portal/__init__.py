@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from portal.config import check_config, load_config
-from portal.extensions import db, migrate
+from portal.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -33,14 +34,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    csrf.init_app(app)
 
-    from portal.blueprints import embed, public
+    from portal.blueprints import admin, auth, embed, public
     from portal.cli import register_commands
     from portal.security import add_security_headers
     from portal.templating import register_template_helpers
 
+    # Public forms carry a signed, cookie-free token of their own (forms.tokens).
+    csrf.exempt(public.bp)
+    csrf.exempt(embed.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     register_commands(app)
     app.after_request(add_security_headers)
     register_template_helpers(app)
@@ -84,6 +93,13 @@ def _register_error_pages(app: Flask) -> None:
             layout=_error_layout(),
         )
         return page, error.code
+
+    @app.errorhandler(CSRFError)
+    def expired_form(error: CSRFError) -> tuple[str, int]:
+        page = render_template(
+            "errors/expired_form.html", error=error, layout=_error_layout()
+        )
+        return page, 400
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> tuple[str, int]:

@@ -31,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     "FORM_TOKEN_MAX_AGE": 24 * 60 * 60,
     # Largest request body accepted, in bytes; larger ones get 413.
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # The staff session: a signed cookie, unreadable by scripts, sent on top-level
+    # navigation from other sites (Lax) so that links into the admin area work, and
+    # only over HTTPS when PUBLIC_URL is HTTPS (None: decided from PUBLIC_URL).
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,
+    "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
+    # How long an admin form stays valid, in seconds.
+    "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
     # The CRM activities are sent to: "builtin" (the portal's own tables).
     "CRM": "builtin",
     # Process activities right after the request that recorded them. None: yes with
@@ -105,6 +114,8 @@ def check_config(app: Flask) -> None:
             f"PUBLIC_URL must start with http:// or https://, not {public_url!r}."
         )
     app.config["PUBLIC_URL"] = public_url.rstrip("/")
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
 
 
 def _default_sqlite_url(app: Flask) -> str:

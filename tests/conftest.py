@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -104,6 +104,10 @@ class BufferedClient(FlaskClient):
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("buffered", True)
+        # The test's application context stays pushed across requests, so they would
+        # share one ``g``; in production each request starts with its own.
+        if has_app_context():
+            g.__dict__.clear()
         return super().open(*args, **kwargs)
 
 
@@ -218,3 +222,38 @@ def _truncate_all(url: str) -> None:
             quoted = ", ".join(f'"{table}"' for table in tables)
             connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+def sign_in(
+    client: FlaskClient, email: str, password: str = "correct horse battery"
+) -> Any:
+    """Sign in through the sign-in page, as a browser would; return the answer."""
+    values = form_values(page(client.get("/sign-in")))
+    return client.post(
+        "/sign-in", data={**values, "email": email, "password": password}
+    )
+
+
+def csrf_token(client: FlaskClient, address: str) -> str:
+    """The admin form token a page carries (any page with a form will do)."""
+    token = page(client.get(address)).find("input", attrs={"name": "csrf_token"})
+    assert token is not None, f"no form token on {address}"
+    return str(token["value"])
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, make_user: Callable[..., User]) -> FlaskClient:
+    """A client signed in as an admin."""
+    admin = make_user(role=Role.ADMIN, email="admin@example.com")
+    assert sign_in(client, admin.email).status_code == 302
+    return client
+
+
+@pytest.fixture
+def host_client(app: Flask, make_user: Callable[..., User]) -> tuple[FlaskClient, User]:
+    """A second client, signed in as a host; with the host."""
+    host = make_user(role=Role.HOST, email="host@example.com")
+    app.test_client_class = BufferedClient
+    client = app.test_client()
+    assert sign_in(client, host.email).status_code == 302
+    return client, host

@@ -40,5 +40,13 @@ class User(Base):
         """Whether this account manages the whole site."""
         return self.role is Role.ADMIN
 
+    # What Flask-Login asks of a signed-in user.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session cookie."""
+        return str(self.id)
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import sqlalchemy as sa
@@ -69,3 +70,25 @@ def check_password(user: User, password: str) -> bool:
     return user.password_hash is not None and check_password_hash(
         user.password_hash, password
     )
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email and password, or None.
+
+    A missing account costs the same hashing time as a wrong password, so that the
+    answer's timing does not tell which emails have accounts.
+    """
+    user = user_by_email(email)
+    if user is None or not user.is_active or user.password_hash is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password(user, password):
+        logger.info("Failed sign-in for %s", user.email)
+        return None
+    logger.info("%s signed in", user.email)
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password anyone has")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,4 +55,13 @@ def calendar_url(registrant: Registrant) -> str:
     """The address of the registrant's calendar file."""
     return public_url(
         "public.calendar", key=registrant.event.key, token=registrant.token
+    )
+
+
+def embed_snippet(address: str, title: str) -> str:
+    """The ``<iframe>`` a landing page pastes in to show the embeddable form."""
+    return (
+        f'<iframe src="{html.escape(address, quote=True)}" '
+        f'title="{html.escape(f"Register for {title}", quote=True)}" '
+        'style="width:100%;min-height:760px;border:0" loading="lazy"></iframe>'
     )

@@ -1,0 +1,23 @@
+// Copy buttons: copy the text of the element named in data-copy-target.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy-target]");
+  if (!button) {
+    return;
+  }
+  const source = document.getElementById(button.dataset.copyTarget);
+  if (!source) {
+    return;
+  }
+  const label = button.textContent;
+  try {
+    await navigator.clipboard.writeText(source.textContent.trim());
+    button.textContent = "Copied";
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+    button.textContent = "Selected: press Ctrl+C";
+  }
+  window.setTimeout(() => { button.textContent = label; }, 2000);
+});
