@@ -49,9 +49,15 @@ def admin_navigation() -> list[NavItem]:
     ]
 
 
+def has_endpoint(endpoint: str) -> bool:
+    """Whether the application serves this endpoint (a page may link to it)."""
+    return endpoint in current_app.view_functions
+
+
 def register_template_helpers(app: Flask) -> None:
     """Make the portal's filters and globals available to every template."""
     app.jinja_env.filters["schedule"] = describe_schedule
     app.jinja_env.globals["event_addresses"] = event_addresses
     app.jinja_env.globals["admin_navigation"] = admin_navigation
     app.jinja_env.globals["embed_snippet"] = embed_snippet
+    app.jinja_env.globals["has_endpoint"] = has_endpoint

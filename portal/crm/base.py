@@ -77,6 +77,14 @@ class CampaignInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A CRM record offered in a list: its id and its name."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class MemberResult:
     """A campaign member after an upsert."""
 
@@ -144,6 +152,14 @@ class Crm(abc.ABC):
     @abc.abstractmethod
     def fill_blank_fields(self, person: Person, values: Mapping[str, Any]) -> list[str]:
         """Write each value whose field is blank on the record; return those written."""
+
+    @abc.abstractmethod
+    def campaigns(self) -> list[Choice]:
+        """The active campaigns a session can feed, by name."""
+
+    @abc.abstractmethod
+    def accounts(self, search: str = "", limit: int = 200) -> list[Choice]:
+        """Accounts by name (those containing ``search``), for a preferred account."""
 
     @abc.abstractmethod
     def campaign(self, campaign_id: str) -> CampaignInfo | None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from portal.crm.base import (
     CampaignInfo,
+    Choice,
     Crm,
     CrmError,
     MemberResult,
@@ -32,6 +33,7 @@ from portal.crm.fields import (
 )
 from portal.extensions import db
 from portal.models import (
+    Account,
     Campaign,
     CampaignInfluence,
     CampaignMember,
@@ -129,6 +131,20 @@ class BuiltinCrm(Crm):
                 filled.append(name)
         db.session.flush()
         return filled
+
+    def campaigns(self) -> list[Choice]:
+        rows = db.session.scalars(
+            sa.select(Campaign).where(Campaign.is_active).order_by(Campaign.name)
+        )
+        return [Choice(id=str(row.id), name=row.name) for row in rows]
+
+    def accounts(self, search: str = "", limit: int = 200) -> list[Choice]:
+        query = sa.select(Account).order_by(Account.name, Account.id).limit(limit)
+        if search:
+            query = query.where(Account.name.icontains(search, autoescape=True))
+        return [
+            Choice(id=str(row.id), name=row.name) for row in db.session.scalars(query)
+        ]
 
     def campaign(self, campaign_id: str) -> CampaignInfo | None:
         campaign = _get(Campaign, campaign_id)

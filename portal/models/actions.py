@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.activity import ActivityKind
 from portal.models.base import Base, UTCDateTime, enum_column, utcnow
+from portal.models.event import EventType
 from portal.models.field import FieldScope
 
 
@@ -137,6 +138,10 @@ class SiteSettings(Base):
     preferred_account_id: Mapped[str] = mapped_column(sa.String(18), default="")
     campaign_influence: Mapped[InfluenceMode] = mapped_column(
         enum_column(InfluenceMode), default=InfluenceMode.NONE
+    )
+    #: The session types hosts may create, by value ("webinar", "meeting", ...).
+    enabled_session_types: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=lambda: [kind.value for kind in EventType]
     )
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
