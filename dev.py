@@ -49,10 +49,11 @@ def main() -> int:
 
 def run_demo(port: int, *, serve: bool) -> int:
     install("requirements.txt")
-    ensure_instance_config()
-    env = portal_env()
     # The printed addresses, links and calendar files must point at this server.
-    env.setdefault("PORTAL_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    ensure_instance_config(
+        os.environ.get("PORTAL_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    )
+    env = portal_env()
     flask = [str(PYTHON), "-m", "flask", "--app", "portal"]
     run([*flask, "demo"], env=env)
     if not serve:
@@ -106,18 +107,25 @@ def install(requirements: str) -> None:
     stamp.write_text(digest)
 
 
-def ensure_instance_config() -> None:
-    """Write instance/portal.toml with a random secret key, once."""
+def ensure_instance_config(public_url: str) -> None:
+    """Write instance/portal.toml with a random secret key once; keep its PUBLIC_URL
+    pointing at the demo server, so that a worker's emails link to it too."""
     config = INSTANCE / "portal.toml"
-    if config.exists():
-        return
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        "# This installation's settings; see README.md. Never commit this file.\n"
-        f'SECRET_KEY = "{secrets.token_urlsafe(32)}"\n'
-    )
-    config.chmod(0o600)
-    print(f"Wrote {config} with a new secret key.", flush=True)
+    if not config.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        config.write_text(
+            "# This installation's settings; see README.md. Never commit this file.\n"
+            f'SECRET_KEY = "{secrets.token_urlsafe(32)}"\n'
+        )
+        config.chmod(0o600)
+        print(f"Wrote {config} with a new secret key.", flush=True)
+    lines = [
+        line
+        for line in config.read_text().splitlines()
+        if not line.startswith("PUBLIC_URL")
+    ]
+    lines.append(f'PUBLIC_URL = "{public_url}"')
+    config.write_text("\n".join(lines) + "\n")
 
 
 def portal_env() -> dict[str, str]:

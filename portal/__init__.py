@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from portal.blueprints import admin, auth, embed, public
     from portal.cli import register_commands
     from portal.security import add_security_headers
+    from portal.services.runners import start_background_processing
     from portal.templating import register_template_helpers
 
     # Public forms carry a signed, cookie-free token of their own (forms.tokens).
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     register_commands(app)
     app.after_request(add_security_headers)
+    app.before_request(start_background_processing)
     register_template_helpers(app)
     _register_error_pages(app)
     return app

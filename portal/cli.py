@@ -17,7 +17,7 @@ from portal.services.accounts import create_user
 from portal.services.action_sets import ensure_global_action_sets, site_settings
 from portal.services.demo import load_demo
 from portal.services.fields import ensure_global_lists
-from portal.services.processing import run_worker
+from portal.services.runners import run_worker
 from portal.services.schedule import describe_schedule
 
 
@@ -104,4 +104,6 @@ def worker_command(once: bool, poll: float) -> None:
     except KeyboardInterrupt:
         stop.set()
         return
-    click.echo(f"Processed {done} activities.")
+    click.echo(
+        f"Worked on {done} activities (an email counts twice: sent, then logged)."
+    )

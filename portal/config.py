@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,16 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
     # The CRM activities are sent to: "builtin" (the portal's own tables).
     "CRM": "builtin",
-    # Process activities right after the request that recorded them. None: yes with
-    # the built-in CRM, no (leave them to `flask --app portal worker`) otherwise.
-    "PROCESS_INLINE": None,
+    # When activities are worked: "background" (a thread in each web process, woken by
+    # every request that records one), "after_response" (in the request's own thread
+    # once its answer is sent) or "worker" (only by `flask --app portal worker`).
+    # None: "background" with the built-in CRM, "worker" otherwise.
+    "PROCESSING": None,
+    # How often the background thread looks at the queue unasked (retries come due).
+    "PROCESSING_POLL_SECONDS": 5.0,
     # Tries before an activity is marked failed, and the first retry's wait in
     # seconds (doubled on each retry, at most an hour).
-    "PROCESSING_MAX_ATTEMPTS": 6,
+    "PROCESSING_MAX_ATTEMPTS": 12,
     "PROCESSING_RETRY_SECONDS": 30,
     # A worker that holds an activity longer than this is presumed dead.
     "PROCESSING_LOCK_SECONDS": 300,
@@ -65,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 CRM_CHOICES = ("builtin",)
+PROCESSING_MODES = ("background", "after_response", "worker")
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
@@ -76,7 +82,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         text=False,
         silent=True,
     )
-    app.config.from_prefixed_env("PORTAL")
+    app.config.update(_from_environment(os.environ))
     if overrides:
         app.config.update(overrides)
 
@@ -84,8 +90,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["DATABASE_URL"] = _with_driver(database_url)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    if app.config["PROCESS_INLINE"] is None:
-        app.config["PROCESS_INLINE"] = app.config["CRM"] == "builtin"
+    if app.config["PROCESSING"] is None:
+        app.config["PROCESSING"] = (
+            "background" if app.config["CRM"] == "builtin" else "worker"
+        )
     if not app.config["MAIL_DIR"]:
         app.config["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
 
@@ -104,6 +112,11 @@ def check_config(app: Flask) -> None:
             )
     if len(str(app.config["SECRET_KEY"])) < 16 and not (app.debug or app.testing):
         raise ConfigurationError("SECRET_KEY must be at least 16 characters long.")
+    if app.config["PROCESSING"] not in PROCESSING_MODES:
+        raise ConfigurationError(
+            f"PROCESSING must be one of {', '.join(PROCESSING_MODES)}, "
+            f"not {app.config['PROCESSING']!r}."
+        )
     if app.config["CRM"] not in CRM_CHOICES:
         raise ConfigurationError(
             f"CRM must be one of {', '.join(CRM_CHOICES)}, not {app.config['CRM']!r}."
@@ -116,6 +129,60 @@ def check_config(app: Flask) -> None:
     app.config["PUBLIC_URL"] = public_url.rstrip("/")
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``PORTAL_*`` variables, each read as the type of its default.
+
+    A password such as ``1e5`` stays the text it is; ``true``/``false``/``1``/``0``
+    switch booleans; numbers are numbers. Settings without a default are text.
+    """
+    settings: dict[str, Any] = {}
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+            continue
+        key = name.removeprefix(ENV_PREFIX)
+        settings[key] = _typed(key, text)
+    return settings
+
+
+ENV_PREFIX = "PORTAL_"
+#: Variables that steer the portal's tooling, not its settings.
+_NOT_SETTINGS = {"PORTAL_INSTANCE_PATH", "PORTAL_TEST_DATABASE_URL"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _typed(key: str, text: str) -> Any:
+    default = DEFAULTS.get(key)
+    if isinstance(default, bool) or key in _SWITCHES:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigurationError(
+            f"{ENV_PREFIX}{key} must be true or false, not {text!r}."
+        )
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError as error:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{key} must be a whole number, not {text!r}."
+            ) from error
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError as error:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{key} must be a number, not {text!r}."
+            ) from error
+    return text
+
+
+#: Switches whose default is None ("decide for me") but which are set as booleans.
+_SWITCHES = {"SESSION_COOKIE_SECURE"}
 
 
 def _default_sqlite_url(app: Flask) -> str:

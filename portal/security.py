@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import g, request
 from werkzeug.wrappers import Response
 
@@ -13,15 +11,14 @@ _BASE_POLICY = (
 )
 
 
-def allow_form_redirect(url: str) -> None:
-    """Let this page's form lead to ``url``'s origin.
+def let_forms_leave() -> None:
+    """Leave ``form-action`` out of this page's policy.
 
-    Browsers apply ``form-action`` to the redirect that answers a form, so a join page,
-    whose form ends at the meeting platform, must name that platform.
+    Browsers hold the whole redirect chain that answers a form to ``form-action``, and
+    a join page's form ends at the meeting platform, whose address may itself redirect
+    to hosts nobody can list in advance (a vanity domain, a single sign-on page).
     """
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        g.setdefault("form_origins", set()).add(f"{parts.scheme}://{parts.netloc}")
+    g.forms_may_leave = True
 
 
 def add_security_headers(response: Response) -> Response:
@@ -32,13 +29,17 @@ def add_security_headers(response: Response) -> Response:
     """
     is_embed = request.path.startswith("/embed/")
     ancestors = "*" if is_embed else "'none'"
-    form_action = " ".join(["'self'", *sorted(g.get("form_origins", ()))])
+    form_action = "" if g.get("forms_may_leave") else "; form-action 'self'"
     response.headers.setdefault(
         "Content-Security-Policy",
-        f"{_BASE_POLICY}; form-action {form_action}; frame-ancestors {ancestors}",
+        f"{_BASE_POLICY}{form_action}; frame-ancestors {ancestors}",
     )
     if not is_embed:
         response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.endpoint != "static":
+        # Pages carry form tokens, personal join links and staff data: never kept
+        # by a browser's or a proxy's cache.
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     return response

@@ -41,6 +41,8 @@ def base_config(database_url: str) -> dict[str, Any]:
         "SECRET_KEY": TEST_SECRET,
         "DATABASE_URL": database_url,
         "PUBLIC_URL": "http://portal.test",
+        # The work a request leads to is done when its answer has been read.
+        "PROCESSING": "after_response",
     }
 
 
@@ -92,6 +94,9 @@ def app(database_url: str) -> Iterator[Flask]:
     with application.app_context():
         ensure_site_defaults()
         yield application
+        processor = application.extensions.get("portal.processor")
+        if processor is not None:
+            processor.stop()
         db.session.remove()
         db.engine.dispose()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -136,7 +136,6 @@ def test_register_creates_task_member_post_and_confirmation(webinar: Event) -> N
     register_task, email_task = tasks_of(lead)
     assert register_task.subject == f"Registered: {webinar.title}"
     assert (register_task.status, register_task.is_closed) == ("Completed", True)
-    assert register_task.activity_date == date(2030, 5, 6)
     assert register_task.event_id == webinar.id
     assert email_task.subject.startswith("Email: ")
     assert member_of(lead).status == "Registered"
@@ -631,3 +630,28 @@ def test_global_defaults_are_copied_into_each_new_session(
     assert (
         event.action_set.for_trigger(ActivityKind.REGISTER).campaign_status == "Invited"
     )
+
+
+def test_registering_after_joining_never_takes_back_attended(webinar: Event) -> None:
+    joined = record_join(webinar, submission_id="walk-in", answers=answers())
+
+    register(webinar)
+
+    member = member_of(only_lead())
+    assert (member.status, member.has_responded) == ("Attended", True)
+    register_activity = db.session.scalars(
+        sa.select(Activity).where(Activity.kind == ActivityKind.REGISTER)
+    ).one()
+    assert any(
+        "kept Attended, not Registered" in note
+        for note in register_activity.trace["actions"]
+    )
+    assert joined.registered_at is not None
+
+
+def test_task_dates_are_the_day_it_happened(webinar: Event) -> None:
+    register(webinar)
+
+    register_task = tasks_of(only_lead())[0]
+    today = datetime.now(UTC).astimezone(ZoneInfo(webinar.time_zone)).date()
+    assert register_task.activity_date == today

@@ -71,3 +71,49 @@ def test_database_url_gets_the_psycopg_driver(
 def test_unusable_settings_are_refused(settings: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         create_app(settings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "setting", "value"),
+    [
+        ("PORTAL_SMTP_PASSWORD", "1e5", "SMTP_PASSWORD", "1e5"),
+        ("PORTAL_SMTP_PASSWORD", "true", "SMTP_PASSWORD", "true"),
+        ("PORTAL_SMTP_PORT", "2525", "SMTP_PORT", 2525),
+        ("PORTAL_SMTP_STARTTLS", "false", "SMTP_STARTTLS", False),
+        ("PORTAL_SMTP_SSL", "YES", "SMTP_SSL", True),
+        ("PORTAL_PROCESSING_POLL_SECONDS", "0.5", "PROCESSING_POLL_SECONDS", 0.5),
+        ("PORTAL_SESSION_COOKIE_SECURE", "1", "SESSION_COOKIE_SECURE", True),
+        ("PORTAL_SOMETHING_NEW", "[1, 2]", "SOMETHING_NEW", "[1, 2]"),
+    ],
+)
+def test_environment_values_take_the_type_of_their_setting(
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    text: str,
+    setting: str,
+    value: object,
+) -> None:
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "a-secret-key-long-enough")
+    monkeypatch.setenv(variable, text)
+
+    app = create_app()
+
+    assert app.config[setting] == value
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "message"),
+    [
+        ("PORTAL_SMTP_PORT", "twenty-five", "whole number"),
+        ("PORTAL_SMTP_SSL", "maybe", "true or false"),
+        ("PORTAL_PROCESSING", "sometimes", "PROCESSING must be one of"),
+    ],
+)
+def test_environment_values_that_cannot_work_stop_the_app(
+    monkeypatch: pytest.MonkeyPatch, variable: str, text: str, message: str
+) -> None:
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "a-secret-key-long-enough")
+    monkeypatch.setenv(variable, text)
+
+    with pytest.raises(ConfigurationError, match=message):
+        create_app()

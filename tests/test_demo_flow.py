@@ -147,5 +147,8 @@ def test_a_known_contact_is_matched_credited_and_filled_only_where_blank(
     }
     assert register.trace["match"]["filled"] == ["Title", "LeadSource"]
     opportunity = db.session.scalars(sa.select(Opportunity)).one()
-    # The site's influence setting is None by default: nothing credited.
-    assert opportunity.primary_campaign_id is None
+    # The demo credits campaigns on open deals ("Existing"): primary where none was.
+    assert opportunity.primary_campaign_id == int(webinar.campaign_id or 0)
+    assert [influence.campaign_id for influence in opportunity.influences] == [
+        int(webinar.campaign_id or 0)
+    ]

@@ -236,8 +236,10 @@ def test_join_page_lets_its_form_lead_to_the_meeting(
 
     policy = client.get(f"/e/{event.key}/join").headers["Content-Security-Policy"]
 
-    # Browsers hold the redirect after a form to form-action.
-    assert "form-action 'self' https://meet.example.com:8443;" in policy
+    # Browsers hold a form's whole redirect chain to form-action, and a meeting's
+    # address may redirect anywhere, so the join page names no form-action.
+    assert "form-action" not in policy
+    assert "frame-ancestors 'none'" in policy
 
 
 def test_registration_page_forms_stay_on_the_portal(

@@ -36,7 +36,7 @@ MakeRegistrant = Callable[..., Registrant]
 @pytest.fixture(autouse=True)
 def _no_inline_processing(app: Flask) -> None:
     """Registering sends no email of its own: each test sends exactly what it says."""
-    app.config["PROCESS_INLINE"] = False
+    app.config["PROCESSING"] = "worker"
 
 
 @pytest.fixture

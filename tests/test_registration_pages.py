@@ -259,6 +259,7 @@ def test_registering_an_email_registered_before_never_shows_its_join_link(
     event = make_event()
     url = address.format(key=event.key)
     client.post(url, data=fill(form_values(page(client.get(url)))))
+    registered_an_hour_ago()
 
     response = client.post(
         url,
@@ -282,16 +283,58 @@ def test_registering_an_email_registered_before_never_shows_its_join_link(
     assert [activity.payload.get("resent") for activity in resent] == [None, True]
 
 
+def registered_an_hour_ago() -> None:
+    """Move the registrations back in time, past the ten fresh minutes."""
+    for registrant in registrants():
+        assert registrant.registered_at is not None
+        registrant.registered_at -= timedelta(hours=1)
+    db.session.commit()
+
+
 def test_the_confirmation_is_sent_again_at_most_once_an_hour(
     client: FlaskClient, make_event: Callable[..., Event]
 ) -> None:
     event = make_event()
     url = f"/e/{event.key}/register"
+    client.post(url, data=fill(form_values(page(client.get(url)))))
+    registered_an_hour_ago()
 
-    for _ in range(4):
+    for _ in range(3):
         client.post(url, data=fill(form_values(page(client.get(url)))))
 
     assert len(activities(ActivityKind.EMAIL)) == 2
+
+
+def test_a_fresh_registration_s_confirmation_is_not_sent_twice(
+    client: FlaskClient, make_event: Callable[..., Event]
+) -> None:
+    event = make_event()
+    url = f"/e/{event.key}/register"
+    client.post(url, data=fill(form_values(page(client.get(url)))))
+
+    response = client.post(url, data=fill(form_values(page(client.get(url)))))
+
+    assert len(activities(ActivityKind.EMAIL)) == 1
+    notice = page(client.get(response.headers["Location"])).select_one(".notice")
+    assert "was sent to that address recently" in notice.get_text()
+
+
+def test_the_same_form_sent_with_other_answers_is_not_the_same_person(
+    client: FlaskClient, make_event: Callable[..., Event]
+) -> None:
+    event = make_event()
+    url = f"/e/{event.key}/register"
+    shared = form_values(page(client.get(url)))  # a form page served from a cache
+    first = client.post(url, data=fill(shared, sf_Email="victim@example.org"))
+
+    second = client.post(
+        url, data=fill(shared, sf_Email="victim@example.org", sf_FirstName="Eve")
+    )
+
+    (registrant,) = registrants()
+    assert first.headers["Location"].endswith(registrant.token)
+    assert registrant.token not in second.headers["Location"]
+    assert second.headers["Location"].startswith(f"/e/{event.key}/already-registered")
 
 
 def test_confirmation_shows_local_time_join_link_and_calendar(

@@ -23,7 +23,7 @@ from portal.forms.attendee import (
     initial_values,
 )
 from portal.models import ActivityKind, Event, Registrant, utcnow
-from portal.security import allow_form_redirect
+from portal.security import let_forms_leave
 from portal.services.action_sets import effective_action_set
 from portal.services.calendar import registrant_calendar
 from portal.services.events import event_by_key
@@ -121,7 +121,9 @@ def registration_page(event: Event, *, embedded: bool) -> Page:
 
     blueprint = "embed" if embedded else "public"
     if not registration.may_see_confirmation:
-        return redirect(url_for(f"{blueprint}.already_registered", key=event.key), 303)
+        resent = 1 if registration.confirmation_resent else None
+        address = url_for(f"{blueprint}.already_registered", key=event.key, sent=resent)
+        return redirect(address, 303)
     token = registration.registrant.token
     return redirect(url_for(f"{blueprint}.registered", key=event.key, token=token), 303)
 
@@ -147,6 +149,7 @@ def already_registered_page(event: Event, *, embedded: bool) -> str:
         "public/already_registered.html",
         event=event,
         sends_email=settings is not None and settings.sends_email,
+        was_sent_now=request.args.get("sent") == "1",
         layout="embed/base.html" if embedded else "base.html",
     )
 
@@ -156,7 +159,7 @@ def join_page(event: Event) -> Page:
     if not event.join_url:
         return render_template("public/join_unavailable.html", event=event)
 
-    allow_form_redirect(event.join_url)
+    let_forms_leave()
     password_check = _password_check(event)
     meta = {"csrf_context": f"join:{event.key}"}
     registrant = registrant_by_token(event, request.args.get("t", ""))

@@ -91,6 +91,10 @@ class MemberResult:
     id: str
     status: str
     is_new: bool
+    #: Whether the upsert wrote anything (a status, a field) to an existing member.
+    is_changed: bool = True
+    #: A status asked for but not given, because the member had responded already.
+    kept_instead_of: str | None = None
 
 
 @dataclass(slots=True)
@@ -176,7 +180,9 @@ class Crm(abc.ABC):
         """Make the person a member with ``status``, or update the member there is.
 
         With no status, a new member gets the campaign's default and an existing one
-        keeps its own.
+        keeps its own. A member whose status counts as a response (Attended) is
+        never moved back to one that does not (Registered): a person who joined and
+        then registers stays Attended.
         """
 
     @abc.abstractmethod

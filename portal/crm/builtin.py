@@ -178,12 +178,25 @@ class BuiltinCrm(Crm):
             member = CampaignMember(campaign_id=campaign.id, status="")
             setattr(member, column.key, int(person.id))
             status = status or campaign.default_status or ""
+        kept_instead_of = None
+        if (
+            status
+            and not is_new
+            and _would_take_back_a_response(member, campaign, status)
+        ):
+            kept_instead_of, status = status, None
         if status:
             _set_member_status(member, campaign, status)
         _assign(member, CAMPAIGN_MEMBER_FIELDS, _without_status(values))
         db.session.add(member)
         db.session.flush()
-        return MemberResult(id=str(member.id), status=member.status, is_new=is_new)
+        return MemberResult(
+            id=str(member.id),
+            status=member.status,
+            is_new=is_new,
+            is_changed=is_new or bool(status or values),
+            kept_instead_of=kept_instead_of,
+        )
 
     def create_task(self, task: NewTask) -> str:
         record = Task(
@@ -316,6 +329,16 @@ def _member_column(person: Person) -> Any:
     if person.type is PersonType.LEAD:
         return CampaignMember.lead_id
     raise CrmError("Only contacts and leads can be campaign members.")
+
+
+def _would_take_back_a_response(
+    member: CampaignMember, campaign: Campaign, label: str
+) -> bool:
+    """Whether ``label`` would move a member who responded back to no response."""
+    if not member.has_responded:
+        return False
+    responded = {status.label for status in campaign.statuses if status.has_responded}
+    return label not in responded
 
 
 def _set_member_status(member: CampaignMember, campaign: Campaign, label: str) -> None:

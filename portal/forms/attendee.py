@@ -133,7 +133,15 @@ def _email(spec: FieldSpec) -> Any:
         spec.display_name,
         # Checked for length after normalising: an internationalised domain grows
         # in its ASCII form.
-        validators=[*_required(spec), _length(spec)],
+        validators=[
+            *_required(spec),
+            Length(
+                max=spec.max_length,
+                message=f"{spec.display_name} can be at most {spec.max_length} "
+                "characters (an international domain counts in its longer ASCII "
+                "form).",
+            ),
+        ],
         filters=[clean_text, normalised_email],
         default=spec.default_value,
         render_kw=_render_kw(spec),

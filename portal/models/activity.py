@@ -38,6 +38,17 @@ class ActivityStatus(enum.Enum):
     SKIPPED = "skipped"
 
 
+#: Prefix of the person key of an email still to be sent: a person's unsent mail
+#: waits in a queue of its own, so that a mail server that is down holds back only
+#: that mail, never the person's CRM work.
+MAIL_QUEUE = "mail:"
+
+
+def mail_queue_key(email_key: str) -> str:
+    """The person key of an email to ``email_key`` that is still to be sent."""
+    return MAIL_QUEUE + email_key
+
+
 class Activity(Base):
     """One thing that happened to a session, recorded before any CRM work."""
 

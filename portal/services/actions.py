@@ -33,6 +33,7 @@ from portal.models import (
     RuleObject,
     TriggerAction,
 )
+from portal.models.activity import mail_queue_key
 from portal.services.action_sets import TASK_TRIGGERS
 from portal.services.attendance import AttendanceFacts, has_joined, leave_facts
 from portal.services.schedule import describe_schedule
@@ -218,8 +219,17 @@ def _update_campaign_member(
         return
     status = _member_status(run, settings, person)
     result = run.crm.upsert_campaign_member(campaign_id, person, status, values)
-    state = "new" if result.is_new else "updated"
-    run.note(f"campaign member {result.id}: {result.status} ({state})")
+    if result.kept_instead_of:
+        run.note(
+            f"campaign member {result.id}: kept {result.status}, not "
+            f"{result.kept_instead_of} (a response is never taken back)"
+        )
+    elif result.is_new:
+        run.note(f"campaign member {result.id}: {result.status} (new)")
+    elif result.is_changed:
+        run.note(f"campaign member {result.id}: {result.status} (updated)")
+    else:
+        run.note(f"campaign member {result.id}: {result.status} (unchanged)")
 
 
 def _member_status(
@@ -261,7 +271,7 @@ def _write_task(
         campaign_id=event.campaign_id,
         event_id=event.id,
         owner_id=context.leader_id or None,
-        activity_date=_session_date(event, run.now),
+        activity_date=_local_date(event, run.activity.occurred_at),
         started_at=context.join_time,
         description=_task_description(run),
         extra=dict(extra),
@@ -363,7 +373,7 @@ def _queue_email(run: ActionRun, settings: TriggerAction) -> None:
             kind=ActivityKind.EMAIL,
             event=run.event,
             registrant=registrant,
-            person_key=registrant.email_key,
+            person_key=mail_queue_key(registrant.email_key),
             occurred_at=run.now,
             payload={"message": run.trigger.value, "cause": run.activity.id},
             dedupe_key=f"email:{run.activity.id}",
@@ -417,8 +427,8 @@ def _fitted_body(text: str) -> str:
     return fit(text, FEED_BODY_LENGTH)[0]
 
 
-def _session_date(event: Event, now: datetime) -> date:
-    moment = event.starts_at if event.starts_at is not None else now
+def _local_date(event: Event, moment: datetime) -> date:
+    """The day ``moment`` falls on in the session's time zone."""
     return moment.astimezone(ZoneInfo(event.time_zone)).date()
 
 

@@ -32,13 +32,14 @@ from portal.models import (
     Event,
     EventType,
     FieldScope,
+    InfluenceMode,
     Opportunity,
     Role,
     RuleObject,
     User,
 )
 from portal.services.accounts import create_user, user_by_email
-from portal.services.action_sets import add_rule, global_action_set
+from portal.services.action_sets import add_rule, global_action_set, site_settings
 from portal.services.events import EventDetails, create_event, ensure_personal_rooms
 from portal.services.fields import ensure_global_lists
 from portal.services.links import EventAddresses, event_addresses
@@ -112,6 +113,10 @@ def load_demo(now: datetime) -> DemoSummary:
     )
     _set_up_rooms(host)
     _crm_people(host)
+    # Show campaign influence on the customer's open deal.
+    settings = site_settings()
+    if settings.campaign_influence is InfluenceMode.NONE:
+        settings.campaign_influence = InfluenceMode.EXISTING
     _demo_rules()
     campaign = _campaign()
     webinar = _webinar(host, campaign, now)

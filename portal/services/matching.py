@@ -155,12 +155,16 @@ def _id_order(record_id: str) -> tuple[int, str]:
 def _create_lead(crm: Crm, submitted: Submitted) -> Match:
     catalogue = crm.fields(RuleObject.LEAD)
     values: dict[str, Any] = submitted.values_for(PersonType.LEAD)
-    values.setdefault("Company", NOT_PROVIDED)
+    notes = []
+    if not values.get("Company"):
+        # The CRM requires a company on a lead.
+        values["Company"] = NOT_PROVIDED
+        notes.append(f"Company set to {NOT_PROVIDED}: none was given")
     values, cut = _fitted(values, catalogue)
     person = crm.create_lead(values)
     match = Match(person, "no match: new lead", is_new=True)
     match.filled = sorted(values)
-    match.cut = cut
+    match.cut = notes + cut
     return match
 
 

@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -23,10 +23,11 @@ from portal.models import (
     Registrant,
     utcnow,
 )
+from portal.models.activity import mail_queue_key
 from portal.services.action_sets import effective_action_set
 from portal.services.email_addresses import parse_email
 from portal.services.fields import Answer
-from portal.services.processing import process_after_request
+from portal.services.runners import process_soon
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Registration:
 
     registrant: Registrant
     outcome: RegistrationOutcome
+    #: For an email registered before: whether the confirmation was sent again now.
+    confirmation_resent: bool = False
 
     @property
     def may_see_confirmation(self) -> bool:
@@ -85,7 +88,7 @@ def register_attendee(
 
     registrant = _find_registrant(event, identity.key)
     if registrant is not None and registrant.registered_at is not None:
-        return _repeat(registrant, submission_id, now)
+        return _repeat(registrant, submission_id, answers, now)
 
     if registrant is None:
         registrant = _new_registrant(event, identity, answers)
@@ -118,7 +121,7 @@ def register_attendee(
         existing = _find_registrant(event, identity.key)
         if existing is None or existing.registered_at is None:
             raise
-        return _repeat(existing, submission_id, now)
+        return _repeat(existing, submission_id, answers, now)
 
     logger.info(
         "Registered %s for event %s (registrant %s)",
@@ -126,34 +129,59 @@ def register_attendee(
         event.id,
         registrant.id,
     )
-    process_after_request([activity])
+    process_soon([activity])
     return Registration(registrant, RegistrationOutcome.NEW)
 
 
-def _repeat(registrant: Registrant, submission_id: str, now: datetime) -> Registration:
-    """A second registration for an email: the same form again, or someone else's."""
+def _repeat(
+    registrant: Registrant,
+    submission_id: str,
+    answers: Sequence[Answer],
+    now: datetime,
+) -> Registration:
+    """A second registration for an email: the same form again, or someone else's.
+
+    Only the very form that registered, sent again with the very same answers (a
+    second click), counts as the same person; a form page served to several people
+    from a cache shares its token, but not its answers.
+    """
     first = db.session.scalar(
         sa.select(Activity).where(
             Activity.registrant_id == registrant.id,
             Activity.kind == ActivityKind.REGISTER,
         )
     )
-    if first is not None and (first.payload or {}).get("submission") == submission_id:
+    payload = first.payload if first is not None else {}
+    if payload.get("submission") == submission_id and payload.get("answers") == [
+        answer.as_dict() for answer in answers
+    ]:
         return Registration(registrant, RegistrationOutcome.REPEATED)
-    _resend_confirmation(registrant, now)
-    return Registration(registrant, RegistrationOutcome.ALREADY_REGISTERED)
+    resent = _resend_confirmation(registrant, now)
+    return Registration(registrant, RegistrationOutcome.ALREADY_REGISTERED, resent)
 
 
-def _resend_confirmation(registrant: Registrant, now: datetime) -> None:
-    """Queue the confirmation email again, once an hour at most, if emails are on."""
+#: A registration this recent has its confirmation on the way; none is sent again.
+RECENT_REGISTRATION = timedelta(minutes=10)
+
+
+def _resend_confirmation(registrant: Registrant, now: datetime) -> bool:
+    """Queue the confirmation email again, if emails are on and none went out lately.
+
+    At most once an hour, and never within ten minutes of the registration (two
+    people registering one email at once would otherwise get two confirmations).
+    Returns whether a message was queued.
+    """
     settings = effective_action_set(registrant.event).for_trigger(ActivityKind.REGISTER)
     if settings is None or not settings.sends_email:
-        return
+        return False
+    registered_at = registrant.registered_at
+    if registered_at is not None and now - registered_at < RECENT_REGISTRATION:
+        return False
     activity = Activity(
         kind=ActivityKind.EMAIL,
         event=registrant.event,
         registrant=registrant,
-        person_key=registrant.email_key,
+        person_key=mail_queue_key(registrant.email_key),
         occurred_at=now,
         payload={"message": ActivityKind.REGISTER.value, "resent": True},
         dedupe_key=f"resend:{registrant.id}:{now:%Y%m%d%H}",
@@ -163,9 +191,10 @@ def _resend_confirmation(registrant: Registrant, now: datetime) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return
+        return False
     logger.info("Queued the confirmation again for registrant %s", registrant.id)
-    process_after_request([activity])
+    process_soon([activity])
+    return True
 
 
 def record_join(
@@ -240,7 +269,7 @@ class _Join:
             self.event.id,
             registrant.id,
         )
-        process_after_request([activity])
+        process_soon([activity])
         return registrant
 
 
