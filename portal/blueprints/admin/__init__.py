@@ -24,4 +24,11 @@ def require_admin() -> None:
 
 
 # The views register themselves on ``bp``.
-from portal.blueprints.admin import sessions  # noqa: E402, F401
+from portal.blueprints.admin import (  # noqa: E402
+    actions,  # noqa: F401
+    fields,  # noqa: F401
+    links,  # noqa: F401
+    registrants,  # noqa: F401
+    session_editing,  # noqa: F401
+    sessions,  # noqa: F401
+)
