@@ -50,7 +50,7 @@ def base_config(database_url: str) -> dict[str, Any]:
 def _isolated_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep tests away from the developer's instance/ folder and PORTAL_* settings."""
     for name in list(os.environ):
-        if name.startswith("PORTAL_") and name != "PORTAL_TEST_DATABASE_URL":
+        if name.startswith("PORTAL_") and not name.startswith("PORTAL_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
 
