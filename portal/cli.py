@@ -64,6 +64,7 @@ def demo_command() -> None:
     click.echo(f"Embeddable form:           {addresses.embed}")
     click.echo(f"Demo admin email:          {summary.admin_email}")
     click.echo(f"Demo admin password:       {summary.admin_password}")
+    click.echo(f"Demo host email:           {summary.host_email} (same password)")
 
 
 @click.command("create-admin")

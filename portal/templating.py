@@ -35,6 +35,7 @@ ADMIN_NAVIGATION = (
     NavItem("admin.links", "Tracked links", "admin.link"),
     NavItem("admin.queue", "Queue", "admin.queue", admin_only=True),
     NavItem("admin.crm", "CRM", "admin.crm", admin_only=True),
+    NavItem("admin.accounts", "Accounts", "admin.account", admin_only=True),
     NavItem("admin.settings", "Settings", "admin.setting", admin_only=True),
 )
 

@@ -194,6 +194,31 @@ def form_values(soup: BeautifulSoup) -> dict[str, str]:
     return values
 
 
+def filled_form(soup: BeautifulSoup, selector: str) -> dict[str, str]:
+    """What a browser would send for the form ``selector`` finds, as it stands.
+
+    Unlike :func:`form_values`, a checkbox is sent only when it is ticked.
+    """
+    form = soup.select_one(selector)
+    assert form is not None, f"no {selector} on the page"
+    values: dict[str, str] = {}
+    for element in form.find_all(["input", "select", "textarea"]):
+        name = element.get("name")
+        if not name:
+            continue
+        if element.name == "select":
+            chosen = element.find("option", selected=True) or element.find("option")
+            values[name] = chosen.get("value", "") if chosen else ""
+        elif element.name == "textarea":
+            values[name] = element.get_text()
+        elif element.get("type") == "checkbox":
+            if element.has_attr("checked"):
+                values[name] = element.get("value", "y")
+        else:
+            values[name] = element.get("value", "")
+    return values
+
+
 def _fresh_postgres_database(server_url: str) -> str:
     """Drop and recreate the test database named in ``server_url``."""
     url = make_url(server_url)

@@ -45,6 +45,11 @@ def test_demo_prints_three_addresses_and_the_admin_login(app: Flask) -> None:
     assert admin is not None
     assert admin.role is Role.ADMIN
     assert check_password(admin, password)
+    host_email = re.search(r"Demo host email:\s+(\S+)", result.output).group(1)
+    host = user_by_email(host_email)
+    assert host is not None
+    assert host.role is Role.HOST
+    assert check_password(host, password)
 
 
 def test_demo_builds_a_webinar_with_campaign_and_a_host_with_both_rooms(

@@ -31,31 +31,14 @@ from portal.services.fields import Answer
 from portal.services.registration import register_attendee
 from portal.services.series import Recurrence, create_series
 from portal.services.sessions import SessionInput
-from tests.conftest import csrf_token, page
+from tests.conftest import csrf_token, filled_form, page
 
 NEW_YORK = "America/New_York"
 
 
 def session_form_values(soup: BeautifulSoup) -> dict[str, str]:
     """What a browser would send for the page's session form, as it stands."""
-    form = soup.select_one("form.session-form")
-    assert form is not None
-    values: dict[str, str] = {}
-    for element in form.find_all(["input", "select", "textarea"]):
-        name = element.get("name")
-        if not name:
-            continue
-        if element.name == "select":
-            chosen = element.find("option", selected=True) or element.find("option")
-            values[name] = chosen.get("value", "") if chosen else ""
-        elif element.name == "textarea":
-            values[name] = element.get_text()
-        elif element.get("type") == "checkbox":
-            if element.has_attr("checked"):
-                values[name] = element.get("value", "y")
-        else:
-            values[name] = element.get("value", "")
-    return values
+    return filled_form(soup, "form.session-form")
 
 
 def submit(client: FlaskClient, address: str, **changes: str | None) -> Any:

@@ -83,6 +83,7 @@ class DemoSummary:
     addresses: EventAddresses
     admin_email: str
     admin_password: str
+    host_email: str
 
 
 def demo_admin_password() -> str:
@@ -127,6 +128,7 @@ def load_demo(now: datetime) -> DemoSummary:
         addresses=event_addresses(webinar),
         admin_email=ADMIN_EMAIL,
         admin_password=password,
+        host_email=host.email,
     )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+
+from portal.errors import ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,8 +27,18 @@ def require_admin() -> None:
         abort(403)
 
 
+def show_error(form: Any, error: ValidationFailed) -> None:
+    """Put a service's refusal next to the field it names, or flash it."""
+    field = getattr(form, error.field or "", None)
+    if field is None:
+        flash(error.message, "error")
+    else:
+        field.errors = [*field.errors, error.message]
+
+
 # The views register themselves on ``bp``.
 from portal.blueprints.admin import (  # noqa: E402
+    accounts,  # noqa: F401
     actions,  # noqa: F401
     fields,  # noqa: F401
     links,  # noqa: F401

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.blueprints.admin import bp
+from portal.blueprints.admin import bp, show_error
 from portal.blueprints.admin.sessions import managed_event_or_404
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -169,20 +169,11 @@ def _page(
 ) -> Page:
     """A form page; 422 when it shows a sent form's errors."""
     if error is not None:
-        _show_error(form, error)
+        show_error(form, error)
     page = render_template(template, form=form, **context)
     if request.method == "POST":
         return page, 422
     return page
-
-
-def _show_error(form: Any, error: ValidationFailed) -> None:
-    """Put a service's refusal next to the field it names."""
-    field = getattr(form, error.field or "", None)
-    if field is None:
-        flash(error.message, "error")
-    else:
-        field.errors = [*field.errors, error.message]
 
 
 def _flash_notices(notices: list[str]) -> None:
