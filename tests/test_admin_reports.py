@@ -86,6 +86,37 @@ def queued(app: Flask) -> Flask:
 @pytest.mark.parametrize(
     "address",
     [
+        "/admin/sessions/{session}/registrants",
+        "/admin/rooms/{room}/registrants",
+        "/admin/queue",
+        "/admin/crm/leads",
+        "/admin/crm/tasks",
+    ],
+)
+@pytest.mark.parametrize("number", ["99999999999999999999", "-5", "0", "two"])
+def test_any_page_number_shows_a_page(
+    admin_client: FlaskClient,
+    make_event: Callable[..., Event],
+    make_user: Callable[..., User],
+    address: str,
+    number: str,
+) -> None:
+    host_id = make_user().id
+    room = db.session.scalars(
+        sa.select(Event).where(Event.owner_id == host_id, Event.room_kind.is_not(None))
+    ).first()
+    assert room is not None
+    target = address.format(session=make_event().id, room=room.id)
+
+    response = admin_client.get(f"{target}?page={number}")
+
+    assert response.status_code == 200
+    assert page(response).select_one("main h1") is not None
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
         "/admin/sessions/{id}/registrants",
         "/admin/sessions/{id}/registrants.csv",
         "/admin/sessions/{id}/registrants/chart.svg",

@@ -27,6 +27,16 @@ def require_admin() -> None:
         abort(403)
 
 
+#: Page numbers past this are read as this one: an empty page, never an overflow.
+LAST_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """The ``page`` the address asks for: 1 when missing or not a page number."""
+    page = request.args.get("page", 1, type=int)
+    return min(max(page, 1), LAST_PAGE)
+
+
 def show_error(form: Any, error: ValidationFailed) -> None:
     """Put a service's refusal next to the field it names, or flash it."""
     field = getattr(form, error.field or "", None)

@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal.blueprints.admin import bp, require_admin
+from portal.blueprints.admin import bp, page_number, require_admin
 from portal.blueprints.admin.sessions import managed_event_or_404
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -86,7 +86,7 @@ def queue() -> str:
         status = ActivityStatus(request.args.get("status", ""))
     except ValueError:
         status = None
-    listing = queue_page(status=status, page=request.args.get("page", 1, type=int))
+    listing = queue_page(status=status, page=page_number())
     return render_template(
         "admin/reports/queue.html",
         listing=listing,
@@ -133,9 +133,7 @@ def crm_list(tab: str) -> tuple[str, int]:
         abort(404)
     form = SearchForm(formdata=request.args or None)
     status = 200 if form.validate() else 422
-    listing = crm_listing(
-        tab, search=form.search, page=request.args.get("page", 1, type=int)
-    )
+    listing = crm_listing(tab, search=form.search, page=page_number())
     return render_template(
         "admin/reports/crm.html",
         listing=listing,
@@ -162,9 +160,7 @@ def _room_or_404(event_id: int) -> Event:
 def _registrants_page(event: Event) -> tuple[str, int]:
     form = SearchForm(formdata=request.args or None)
     status = 200 if form.validate() else 422
-    report = registrant_report(
-        event, page=request.args.get("page", 1, type=int), search=form.search
-    )
+    report = registrant_report(event, page=page_number(), search=form.search)
     chart = None if event.is_room else registrations_by_day(event)
     return render_template(
         "admin/reports/registrants.html",
