@@ -630,9 +630,11 @@ def test_the_crm_search_finds_records_by_the_person_s_email_or_name(
 # LibreOffice opens the export as the text typed (the third "done when").
 
 #: LibreOffice's CSV filter options, as its Text Import dialog starts out when a
-#: person opens a .csv (comma, semicolon and tab separators, double quotes, Unicode
-#: UTF-8, "Evaluate formulas" off), and the same with "Evaluate formulas" ticked,
-#: which is also what a conversion without filter options does.
+#: person opens the export (comma, semicolon and tab separators, double quotes, the
+#: Unicode UTF-8 its byte-order mark announces, "Evaluate formulas" off), and the
+#: same with "Evaluate formulas" ticked. A headless conversion given no options at
+#: all skips the dialog and reads the file in the machine's legacy character set,
+#: which no person opening the file meets, so it is not one of the cases.
 LIBREOFFICE_IMPORTS = {
     "dialog defaults": "44/59/9,34,76,1,,1033,false,false,false,false,false,-1,false",
     "evaluate formulas": "44/59/9,34,76,1,,1033,false,false,false,false,false,-1,true",
