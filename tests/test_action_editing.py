@@ -439,3 +439,48 @@ def test_impossible_site_settings_are_refused(
     db.session.expire_all()
     assert len(site_settings().enabled_session_types) == 5
     assert site_settings().preferred_account_id == ""
+
+
+@pytest.mark.parametrize(
+    ("target", "field", "value", "message"),
+    [
+        (RuleObject.LEAD, "Rating", "NotARating", "Rating takes one of: Hot, Warm"),
+        (RuleObject.LEAD, "Status", "open", "Lead Status takes one of"),
+        (RuleObject.LEAD, "Description", "came at {!now", "Write each variable whole"),
+        (RuleObject.LEAD, "Description", "{!now}{!", "Write each variable whole"),
+    ],
+)
+def test_a_rule_value_its_field_cannot_take_is_refused(
+    admin: User, target: RuleObject, field: str, value: str, message: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        add_field_update(
+            FieldScope.SCHEDULED,
+            trigger=ActivityKind.JOIN,
+            target=target,
+            field=field,
+            value=value,
+            actor=admin,
+        )
+
+    assert refused.value.field == "value"
+    assert refused.value.message.startswith(message)
+    assert db.session.scalars(sa.select(FieldUpdateRule)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("Rating", "Warm"), ("Description", "came {!now} {not!}")]
+)
+def test_a_rule_value_its_field_takes_is_saved(
+    admin: User, field: str, value: str
+) -> None:
+    add_field_update(
+        FieldScope.SCHEDULED,
+        trigger=ActivityKind.JOIN,
+        target=RuleObject.LEAD,
+        field=field,
+        value=value,
+        actor=admin,
+    )
+
+    assert db.session.scalars(sa.select(FieldUpdateRule.value)).all() == [value]

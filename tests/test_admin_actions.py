@@ -394,11 +394,38 @@ def test_a_session_without_a_campaign_says_statuses_are_not_used(
     assert "has no campaign" in soup.select_one(".page-heading").get_text()
 
 
-def test_a_status_the_campaign_lacks_is_pointed_out(
+def test_a_status_the_campaign_lacks_is_refused_on_the_session(
     admin_client: FlaskClient, webinar: Event
 ) -> None:
     address = f"/admin/sessions/{webinar.id}/actions"
-    save_card(admin_client, address, "join", campaign_status="Came")
+
+    response = save_card(admin_client, address, "join", campaign_status="Came")
+
+    assert response.status_code == 422
+    error = card(page(response), "join").select_one(".field-error")
+    assert "Spring Launch has no status “Came”" in error.get_text()
+    db.session.expire_all()
+    assert webinar.action_set.for_trigger(ActivityKind.JOIN).campaign_status != "Came"
+
+
+def test_a_status_is_stored_as_the_campaign_spells_it(
+    admin_client: FlaskClient, webinar: Event
+) -> None:
+    address = f"/admin/sessions/{webinar.id}/actions"
+
+    save_card(admin_client, address, "join", campaign_status=" attended ")
+
+    db.session.expire_all()
+    join = webinar.action_set.for_trigger(ActivityKind.JOIN)
+    assert join.campaign_status == "Attended"
+
+
+def test_a_copied_status_the_campaign_lacks_is_pointed_out(
+    admin_client: FlaskClient, webinar: Event
+) -> None:
+    address = f"/admin/sessions/{webinar.id}/actions"
+    webinar.action_set.for_trigger(ActivityKind.JOIN).campaign_status = "Came"
+    db.session.commit()
 
     warning = card(page(admin_client.get(address)), "join").select_one(".warning")
 

@@ -53,6 +53,8 @@ class CrmField:
     length: int = UNKNOWN_FIELD_LENGTH
     #: The built-in CRM's column that stores it.
     column: str = ""
+    #: The only values a restricted picklist takes; empty for any value.
+    options: tuple[str, ...] = ()
 
 
 def _catalogue(*fields: CrmField) -> dict[str, CrmField]:
@@ -110,8 +112,22 @@ LEAD_FIELDS = _catalogue(
     _text("Phone", "Phone", 40, "phone", type=FieldType.PHONE),
     _text("MobilePhone", "Mobile Phone", 40, "mobile_phone", type=FieldType.PHONE),
     _text("LeadSource", "Lead Source", 255, "lead_source", type=FieldType.PICKLIST),
-    _text("Status", "Lead Status", 255, "status", type=FieldType.PICKLIST),
-    _text("Rating", "Rating", 255, "rating", type=FieldType.PICKLIST),
+    CrmField(
+        "Status",
+        "Lead Status",
+        FieldType.PICKLIST,
+        255,
+        "status",
+        options=(
+            "Open - Not Contacted",
+            "Working - Contacted",
+            "Closed - Converted",
+            "Closed - Not Converted",
+        ),
+    ),
+    CrmField(
+        "Rating", "Rating", FieldType.PICKLIST, 255, "rating", ("Hot", "Warm", "Cold")
+    ),
     _text("Website", "Website", 255, "website", type=FieldType.URL),
     _text("Street", "Street", 255, "street"),
     _text("City", "City", 40, "city"),

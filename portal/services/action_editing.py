@@ -160,7 +160,7 @@ def update_trigger(
         for name in TRIGGER_SETTINGS
         if getattr(changes, name) is not None
     }
-    wanted["campaign_status"] = changes.campaign_status.strip()
+    wanted["campaign_status"] = _campaign_status(holder, changes.campaign_status)
     current = action_set_of(holder).for_trigger(trigger)
     changed = [
         name
@@ -182,6 +182,29 @@ def update_trigger(
         ", ".join(changed),
     )
     return changed
+
+
+def _campaign_status(holder: ActionHolder, status: str) -> str:
+    """The status as the session's campaign spells it; refused if it has none such.
+
+    Salesforce silently gives a member the campaign's default status in place of
+    one the campaign lacks, so a session's own status is checked when it is saved.
+    Global defaults serve sessions of many campaigns and are checked on each one.
+    """
+    status = status.strip()
+    if not status or not isinstance(holder, Event) or not holder.campaign_id:
+        return status
+    campaign = get_crm().campaign(holder.campaign_id)
+    if campaign is None:
+        return status
+    for known in campaign.statuses:
+        if known.casefold() == status.casefold():
+            return known
+    raise ValidationFailed(
+        f"{campaign.name} has no status “{status}”: "
+        f"use one of {', '.join(campaign.statuses)}, or leave it empty.",
+        "campaign_status",
+    )
 
 
 def add_field_update(

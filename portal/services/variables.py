@@ -84,6 +84,8 @@ def check_value(trigger: ActivityKind, field: CrmField, value: str) -> list[str]
     """What keeps ``value`` from being a value for ``field`` on ``trigger``."""
     problems = []
     names = PATTERN.findall(value)
+    if "{!" in PATTERN.sub("", value):
+        problems.append("Write each variable whole, as {!name}, with its closing }.")
     for name in names:
         variable = VARIABLES.get(name)
         if variable is None:
@@ -123,6 +125,8 @@ def _type_problems(field: CrmField, value: str, names: list[str]) -> list[str]:
                 f"{label} holds a date and time: use {{!now}}, {{!joinTime}} or "
                 "{!leaveTime}."
             ]
+    elif field.options and value not in field.options:
+        return [f"{label} takes one of: {', '.join(field.options)}."]
     elif field.length and len(value) > field.length:
         return [f"{label} holds at most {field.length} characters."]
     return []
