@@ -280,6 +280,51 @@ def test_a_registration_shows_in_the_table_with_its_crm_record_and_trace(
     ]
 
 
+def test_a_registrant_s_page_shows_every_activity_with_its_trace(
+    admin_client: FlaskClient, make_event: Callable[..., Event]
+) -> None:
+    event = make_event(time_zone="America/New_York")
+    register(admin_client, event, sf_LeadSource="Spring Newsletter")
+    registrant = db.session.scalars(sa.select(Registrant)).one()
+    listing = page(admin_client.get(f"/admin/sessions/{event.id}/registrants"))
+    address = f"/admin/sessions/{event.id}/registrants/{registrant.id}"
+
+    soup = page(admin_client.get(address))
+
+    assert listing.select_one("table.registrants a.person-name")["href"] == address
+    assert soup.select_one("h1").get_text() == "Ada Lovelace"
+    answers = {
+        row.th.get_text(): row.td.get_text()
+        for row in soup.select("#answers-heading + div tbody tr")
+    }
+    assert answers["Lead Source"] == "Spring Newsletter"
+    kinds = [
+        details.summary.get_text(" ", strip=True)
+        for details in soup.select("table.activities details")
+    ]
+    assert kinds == ["done register", "done email"]
+    register_lines = soup.select("table.activities details")[0].select("li")
+    lead = db.session.scalars(sa.select(Lead)).one()
+    assert register_lines[0].get_text() == f"Created lead {lead.id}: no match: new lead"
+
+
+@pytest.mark.parametrize("whose", ["other session", "missing"])
+def test_a_registrant_is_shown_only_under_their_own_session(
+    admin_client: FlaskClient, make_event: Callable[..., Event], whose: str
+) -> None:
+    event, other = make_event(), make_event()
+    register(admin_client, event)
+    registrant = db.session.scalars(sa.select(Registrant)).one()
+    shown_under = other if whose == "other session" else event
+    registrant_id = registrant.id if whose == "other session" else 999_999
+
+    response = admin_client.get(
+        f"/admin/sessions/{shown_under.id}/registrants/{registrant_id}"
+    )
+
+    assert response.status_code == 404
+
+
 def test_the_registrants_page_pages_and_searches(
     admin_client: FlaskClient, make_event: Callable[..., Event]
 ) -> None:

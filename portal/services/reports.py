@@ -408,3 +408,14 @@ def inert_cell(value: str) -> str:
     if value.startswith(FORMULA_STARTS):
         return FORMULA_GUARD + value
     return value
+
+
+def registrant_activities(registrant: Registrant) -> list[Activity]:
+    """Everything recorded for one registrant, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Activity)
+            .where(Activity.registrant_id == registrant.id)
+            .order_by(Activity.occurred_at, Activity.id)
+        )
+    )

@@ -27,12 +27,13 @@ from portal.blueprints.admin.sessions import managed_event_or_404
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.forms.reports_admin import SearchForm
-from portal.models import Activity, ActivityStatus, Event, utcnow
+from portal.models import Activity, ActivityStatus, Event, Registrant, utcnow
 from portal.services.crm_browser import CRM_TABS, crm_listing
 from portal.services.queue_admin import queue_page, retry_activity
 from portal.services.report_chart import chart_layout, registrations_by_day
 from portal.services.reports import (
     export_filename,
+    registrant_activities,
     registrant_report,
     registrants_csv,
     trace_json,
@@ -64,6 +65,20 @@ def session_registrants_chart(event_id: int) -> Response:
         content_type="image/svg+xml; charset=utf-8",
         headers={"Cache-Control": "no-store"},
     )
+
+
+@bp.get("/sessions/<int:event_id>/registrants/<int:registrant_id>")
+def session_registrant(event_id: int, registrant_id: int) -> str:
+    """One registrant of a session: answers, and every activity with its trace."""
+    event = _session_or_404(event_id)
+    return _registrant_page(event, registrant_id)
+
+
+@bp.get("/rooms/<int:event_id>/registrants/<int:registrant_id>")
+def room_registrant(event_id: int, registrant_id: int) -> str:
+    """One attendee of a personal room: answers, and every activity."""
+    event = _room_or_404(event_id)
+    return _registrant_page(event, registrant_id)
 
 
 @bp.get("/rooms/<int:event_id>/registrants")
@@ -171,6 +186,21 @@ def _registrants_page(event: Event) -> tuple[str, int]:
         trace_summary=trace_summary,
         trace_json=trace_json,
     ), status
+
+
+def _registrant_page(event: Event, registrant_id: int) -> str:
+    registrant = db.session.get(Registrant, registrant_id)
+    if registrant is None or registrant.event_id != event.id:
+        abort(404)
+    return render_template(
+        "admin/reports/registrant.html",
+        event=event,
+        registrant=registrant,
+        activities=registrant_activities(registrant),
+        zone=ZoneInfo(event.time_zone),
+        trace_summary=trace_summary,
+        trace_json=trace_json,
+    )
 
 
 def _csv_download(event: Event) -> Response:
