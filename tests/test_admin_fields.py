@@ -282,6 +282,41 @@ def test_the_scopes_page_links_each_scope_and_locks_only_rooms(
         assert form.find("button").get_text() == "Lock defaults"
 
 
+@pytest.mark.parametrize("scope", ["meeting_room", "support_room"])
+def test_a_room_scope_s_own_page_locks_and_unlocks_and_comes_back(
+    admin_client: FlaskClient, scope: str
+) -> None:
+    address = f"/admin/fields/{scope}"
+
+    form = page(admin_client.get(address)).select_one(".lock-card form")
+    response = admin_client.post(
+        form["action"], data={"csrf_token": csrf_token(admin_client, address)}
+    )
+
+    assert form["action"] == f"{address}/lock?back=list"
+    assert response.headers["Location"] == address
+    assert global_list(FieldScope(scope)).is_locked
+    unlock = page(admin_client.get(address)).select_one(".lock-card form")
+    assert unlock.button.get_text() == "Unlock defaults"
+    admin_client.post(
+        unlock["action"], data={"csrf_token": csrf_token(admin_client, address)}
+    )
+    db.session.expire_all()
+    assert not global_list(FieldScope(scope)).is_locked
+
+
+def test_the_scheduled_defaults_have_nothing_to_lock_and_deletes_ask_first(
+    admin_client: FlaskClient,
+) -> None:
+    soup = page(admin_client.get(SCHEDULED_LIST))
+
+    assert soup.select_one(".lock-card") is None
+    deletes = soup.select("form[action$='/delete']")
+    assert deletes
+    assert all(form["data-confirm"].startswith("Delete the field ") for form in deletes)
+    assert soup.select_one(".form-note code").get_text() == "?sf_LeadSource=Newsletter"
+
+
 # New and edit
 
 
@@ -334,6 +369,11 @@ def test_adding_a_picklist_field_shows_it_on_the_list_and_the_form(
         ({"display_name": ""}, "display_name", "Enter a display name."),
         ({"display_name": "lead source"}, "display_name", "sf_LeadSource"),
         ({"display_name": "A & B"}, "display_name", "cannot contain &"),
+        (
+            {"display_name": "<script>alert(1)</script>"},
+            "display_name",
+            "cannot contain < >",
+        ),
         ({"display_name": "x" * 81}, "display_name", "at most 80"),
         (
             {"display_name": "Job", "contact_field": "Title"},

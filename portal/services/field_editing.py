@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,7 +45,9 @@ DISPLAY_NAME_LENGTH = 80
 VALUE_LENGTH = 255
 MAX_OPTIONS = 500
 #: Characters that would break a hand-written prefill link (``?sf_A&B=...``).
-UNSAFE_NAME_CHARACTERS = "&=#+%"
+#: Besides letters, digits and spaces, the characters a display name may hold: the
+#: prefill parameter is made from it, so it must read well in an address.
+NAME_PUNCTUATION = "-_.'’()/"
 POSITION_STEP = 10
 
 
@@ -458,6 +461,11 @@ def _checked(
     )
 
 
+def _is_name_character(character: str) -> bool:
+    category = unicodedata.category(character)
+    return category[0] in "LMN" or character == " " or character in NAME_PUNCTUATION
+
+
 def _checked_name(raw: str, others: Sequence[FieldDefinition]) -> str:
     display_name = " ".join(raw.split())
     if not display_name:
@@ -468,12 +476,13 @@ def _checked_name(raw: str, others: Sequence[FieldDefinition]) -> str:
             "display_name",
         )
     unsafe = sorted(
-        {character for character in display_name} & set(UNSAFE_NAME_CHARACTERS)
+        {character for character in display_name if not _is_name_character(character)}
     )
     if unsafe:
         raise ValidationFailed(
             f"A display name cannot contain {' '.join(unsafe)}: the prefill parameter "
-            "is made from it, and links would break.",
+            "is made from it. Use letters, digits, spaces and "
+            f"{' '.join(NAME_PUNCTUATION)}",
             "display_name",
         )
     key = param_key_for(display_name)

@@ -21,3 +21,11 @@ document.addEventListener("click", async (event) => {
   }
   window.setTimeout(() => { button.textContent = label; }, 2000);
 });
+
+// Forms that destroy something ask first: data-confirm holds the question.
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset ? event.target.dataset.confirm : undefined;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});

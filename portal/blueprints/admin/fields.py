@@ -106,6 +106,7 @@ def _scope_page(scope_name: str) -> ListPage:
         can_edit=True,
         back_label="All field scopes",
         back_url=url_for("admin.field_scopes"),
+        extra={"lock": _scope_row(scope)},
     )
 
 
@@ -154,18 +155,28 @@ class ScopeRow:
 def field_scopes() -> str:
     """The three global scopes, each with its list and, for rooms, the lock."""
     require_admin()
-    rows = []
-    for scope in FieldScope:
-        own = len(rooms_with_own_list(scope))
-        lock_form = None
-        if scope is not FieldScope.SCHEDULED:
-            lock_form = LockScopeForm(prefix=scope.value)
-            lock_form.reset_rooms.label.text = (
-                f"Also put the {own} room{'s' if own != 1 else ''} with a list of "
-                "its own back on these defaults"
-            )
-        rows.append(ScopeRow(scope, global_list(scope), own, lock_form))
+    rows = [_scope_row(scope) for scope in FieldScope]
     return render_template("admin/fields/scopes.html", rows=rows)
+
+
+def _scope_row(scope: FieldScope) -> ScopeRow:
+    """A scope's list and, for a room scope, the form that locks it."""
+    own = len(rooms_with_own_list(scope))
+    lock_form = None
+    if scope is not FieldScope.SCHEDULED:
+        lock_form = LockScopeForm(prefix=scope.value)
+        lock_form.reset_rooms.label.text = (
+            f"Also put the {own} room{'s' if own != 1 else ''} with a list of "
+            "its own back on these defaults"
+        )
+    return ScopeRow(scope, global_list(scope), own, lock_form)
+
+
+def _after_locking(scope: FieldScope) -> Response:
+    """Back to the page the lock was changed on: the scope's list, or all scopes."""
+    if request.args.get("back") == "list":
+        return redirect(url_for("admin.field_scope", scope_name=scope.value), 303)
+    return redirect(url_for("admin.field_scopes"), 303)
 
 
 @bp.post("/fields/<scope_name>/lock")
@@ -184,7 +195,7 @@ def field_scope_lock(scope_name: str) -> Response:
         if reset:
             message += f" {reset} room{'s' if reset != 1 else ''} went back to them."
         flash(message)
-    return redirect(url_for("admin.field_scopes"), 303)
+    return _after_locking(scope)
 
 
 @bp.post("/fields/<scope_name>/unlock")
@@ -199,7 +210,7 @@ def field_scope_unlock(scope_name: str) -> Response:
         flash(error.message, "error")
     else:
         flash(f"Unlocked the defaults for {scope.label.lower()}.")
-    return redirect(url_for("admin.field_scopes"), 303)
+    return _after_locking(scope)
 
 
 # One route per page and kind of list; the work is shared below.
