@@ -679,15 +679,27 @@ def test_a_room_s_first_change_gives_it_its_own_copy(
         in page(client.get(address)).select_one(".source-note").get_text()
     )
 
-    save_card(client, address, "join", campaign_status="Visited")
+    save_card(client, address, "join", task_priority="High")
 
     assert "now has its own actions" in flash_text(client, address)
     db.session.expire_all()
     room = room_of(session.owner)
     assert room.action_set is not None
-    assert room.action_set.for_trigger(ActivityKind.JOIN).campaign_status == "Visited"
+    assert room.action_set.for_trigger(ActivityKind.JOIN).task_priority == "High"
     defaults = global_action_set(room.field_scope).for_trigger(ActivityKind.JOIN)
-    assert defaults.campaign_status == "Attended"
+    assert defaults.task_priority == "Normal"
+
+
+def test_rooms_have_no_campaign_member_status_to_set(
+    hosted: tuple[FlaskClient, Event],
+) -> None:
+    client, session = hosted
+
+    soup = page(client.get(f"/admin/rooms/{room_of(session.owner).id}/actions"))
+
+    assert soup.find(id="join-campaign_status") is None
+    headings = [th.get_text() for th in soup.select(".glance-table thead th")]
+    assert "Campaign member status" not in headings
 
 
 def test_resetting_a_room_lets_it_follow_the_defaults_again(
@@ -696,7 +708,7 @@ def test_resetting_a_room_lets_it_follow_the_defaults_again(
     client, session = hosted
     room = room_of(session.owner)
     address = f"/admin/rooms/{room.id}/actions"
-    save_card(client, address, "join", campaign_status="Visited")
+    save_card(client, address, "join", task_priority="High")
     reset = page(client.get(address)).select_one(".source-note form")
 
     response = client.post(reset["action"], data=values_of(reset))

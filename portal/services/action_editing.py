@@ -69,7 +69,7 @@ TRIGGER_SETTINGS = (
 class TriggerChanges:
     """New settings of one trigger; None leaves a setting as it is."""
 
-    campaign_status: str
+    campaign_status: str | None
     posts_to_feed: bool
     sends_email: bool = False
     has_task: bool | None = None
@@ -160,7 +160,8 @@ def update_trigger(
         for name in TRIGGER_SETTINGS
         if getattr(changes, name) is not None
     }
-    wanted["campaign_status"] = _campaign_status(holder, changes.campaign_status)
+    if changes.campaign_status is not None:
+        wanted["campaign_status"] = _campaign_status(holder, changes.campaign_status)
     current = action_set_of(holder).for_trigger(trigger)
     changed = [
         name
@@ -353,7 +354,8 @@ def _check_trigger_changes(trigger: ActivityKind, changes: TriggerChanges) -> No
         raise ValidationFailed(
             f"Choose one of {', '.join(TASK_PRIORITIES)}.", "task_priority"
         )
-    if len(changes.campaign_status.strip()) > CAMPAIGN_STATUS_LENGTH:
+    status = changes.campaign_status
+    if status is not None and len(status.strip()) > CAMPAIGN_STATUS_LENGTH:
         raise ValidationFailed(
             f"A campaign member status has at most {CAMPAIGN_STATUS_LENGTH} "
             "characters.",

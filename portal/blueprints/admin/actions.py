@@ -388,7 +388,9 @@ def _save_trigger(
     if form.validate_on_submit():
         had_copy = page.event is None or has_own_actions(page.event)
         changes = TriggerChanges(
-            campaign_status=form.campaign_status.data or "",
+            campaign_status=(
+                form.campaign_status.data or "" if "campaign_status" in form else None
+            ),
             posts_to_feed=form.posts_to_feed.data,
             sends_email=form.sends_email.data if "sends_email" in form else False,
             has_task=form.has_task.data if "has_task" in form else None,
@@ -464,7 +466,7 @@ def _trigger_form(
     campaign: CampaignInfo | None,
     **kwargs: Any,
 ) -> TriggerForm:
-    return make_trigger_form(
+    form = make_trigger_form(
         trigger,
         task_statuses=get_crm().task_statuses(),
         has_task_setting=trigger in TASK_SETTING_TRIGGERS,
@@ -474,6 +476,10 @@ def _trigger_form(
         campaign_list_id="campaign-statuses" if campaign else None,
         **kwargs,
     )
+    if page.is_room:
+        # Rooms have no campaign, so there is no member status to set.
+        del form.campaign_status
+    return form
 
 
 def _campaign_of(event: Event | None) -> CampaignInfo | None:
