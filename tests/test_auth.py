@@ -124,6 +124,8 @@ def test_signing_out_needs_the_form_token(admin_client: FlaskClient) -> None:
     response = admin_client.post("/sign-out", data={"csrf_token": token})
 
     assert response.headers["Location"] == "/sign-in"
+    sign_in_page = page(admin_client.get("/sign-in"))
+    assert sign_in_page.select_one(".flash").get_text() == "You are signed out."
     assert admin_client.get("/admin/").status_code == 302
 
 

@@ -42,6 +42,7 @@ def test_home_page_says_what_the_portal_is(client: FlaskClient) -> None:
     soup = page(client.get("/"))
 
     assert soup.find("h1").get_text() == "Webinar and event registration"
+    assert soup.select_one(".staff-link a")["href"] == "/sign-in"
 
 
 def test_an_oversized_body_gets_413(
@@ -54,7 +55,9 @@ def test_an_oversized_body_gets_413(
     )
 
     assert response.status_code == 413
-    assert page(response).find("h1") is not None
+    soup = page(response)
+    assert soup.find("h1").get_text() == "Too much to send"
+    assert "larger than this site accepts (64 KB)" in soup.find("main").get_text()
 
 
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -57,4 +57,5 @@ def sign_out() -> Response:
         logger.info("%s signed out", current_user.email)
     logout_user()
     session.clear()
+    flash("You are signed out.")
     return redirect(url_for("auth.sign_in"))
