@@ -30,7 +30,7 @@ def users_by_email(email: str) -> str:
         "ORDER BY CreatedDate, Id LIMIT {:literal}",
         _select(PERSON_FIELDS),
         email,
-        PEOPLE_LIMIT,
+        str(PEOPLE_LIMIT),
     )
 
 
@@ -41,7 +41,7 @@ def contacts_by_email(email: str, fields: Iterable[str]) -> str:
         "ORDER BY CreatedDate, Id LIMIT {:literal}",
         _select([*PERSON_FIELDS, "AccountId", *fields]),
         email,
-        PEOPLE_LIMIT,
+        str(PEOPLE_LIMIT),
     )
 
 
@@ -52,7 +52,7 @@ def leads_by_email(email: str, fields: Iterable[str]) -> str:
         "ORDER BY CreatedDate, Id LIMIT {:literal}",
         _select([*PERSON_FIELDS, *fields]),
         email,
-        PEOPLE_LIMIT,
+        str(PEOPLE_LIMIT),
     )
 
 
