@@ -274,12 +274,24 @@ class SalesforceCrm(Crm):
         if person.type is PersonType.USER:
             raise CrmError("Users are never written to.")
         known = self.fields(_rule_object(person.type))
-        blank = {
+        wanted = {
             name: value
             for name, value in values.items()
-            if name in known
-            and value not in ("", None)
-            and person.values.get(name) in ("", None)
+            if name in known and value not in ("", None)
+        }
+        current = dict(person.values)
+        unread = sorted(name for name in wanted if name not in current)
+        if unread:
+            # A field no form maps any more was not read with the person.
+            rows = self._query(
+                queries.record_fields(_sobject(person), person.id, unread),
+                "the person's current values",
+            )
+            current.update(rows[0] if rows else {})
+        blank = {
+            name: value
+            for name, value in wanted.items()
+            if current.get(name) in ("", None)
         }
         if blank:
             self._write(PendingWrite(_sobject(person), to_salesforce(blank), person.id))

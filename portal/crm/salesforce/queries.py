@@ -56,6 +56,16 @@ def leads_by_email(email: str, fields: Iterable[str]) -> str:
     )
 
 
+def record_fields(sobject: str, record_id: str, fields: Iterable[str]) -> str:
+    """Some fields of one record."""
+    return format_soql(
+        "SELECT {:literal} FROM {:literal} WHERE Id = {}",
+        _select(["Id", *fields]),
+        sobject,
+        record_id,
+    )
+
+
 def task_statuses() -> str:
     """Every task status with whether it closes the task."""
     return "SELECT MasterLabel, IsClosed FROM TaskStatus ORDER BY SortOrder"
