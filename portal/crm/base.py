@@ -163,6 +163,8 @@ class Crm(abc.ABC):
 
     #: Shown in traces and the admin area.
     name: str = "crm"
+    #: Whether the CRM limits the API requests a day (the queue then keeps a budget).
+    has_api_limit: bool = False
 
     @contextlib.contextmanager
     def activity_writes(self) -> Iterator[WriteBatch]:

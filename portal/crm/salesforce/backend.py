@@ -74,6 +74,7 @@ class SalesforceCrm(Crm):
     """A Salesforce org, through simple-salesforce."""
 
     name = "Salesforce"
+    has_api_limit = True
 
     def __init__(
         self,
