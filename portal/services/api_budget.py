@@ -3,7 +3,7 @@
 A CRM with such a limit (Salesforce) reports its usage with every answer. Before the
 queue claims an activity, :func:`may_take_crm_work` compares the latest usage with
 the budget (``SALESFORCE_API_BUDGET_PERCENT`` of the allowance). Once the budget is
-spent, activities for the CRM wait (emails still go out); the usage is read again
+spent, activities for the CRM wait (emails already queued still go out); the usage is read again
 from the org's limits every ``SALESFORCE_LIMITS_CHECK_SECONDS``, and work resumes
 when it has fallen below the budget. Nothing is dropped: waiting activities are
 claimed in their order as soon as the budget allows.
@@ -55,7 +55,7 @@ class ApiBudget:
         if self.is_spent:
             text += (
                 " Activities for the CRM are waiting until usage falls below the "
-                "budget (emails still go out); none is lost."
+                "budget; none is lost."
             )
         return text
 

@@ -181,7 +181,13 @@ class FakeOrg:
             if parts == ["composite"] and method == "POST":
                 return 200, self._composite(payload)
             if parts[0] == "sobjects" and len(parts) == 3 and parts[2] == "describe":
-                return 200, {"name": parts[1], "fields": self.describes[parts[1]]}
+                return 200, {
+                    "name": parts[1],
+                    "createable": True,
+                    "updateable": True,
+                    "feedEnabled": True,
+                    "fields": self.describes[parts[1]],
+                }
             if parts[0] == "sobjects" and len(parts) == 2 and method == "POST":
                 record_id = self._create(parts[1], payload)
                 return 201, {"id": record_id, "success": True, "errors": []}

@@ -128,6 +128,20 @@ class SalesforceCrm(Crm):
             cached = self._cached(f"describe:{sobject}")
         return dict(cached or {})
 
+    def describe_object(self, sobject: str) -> dict[str, Any] | None:
+        """Any object's description; None when the user cannot see the object."""
+        if sobject in SOBJECTS.values():
+            return self.describe(sobject)
+        try:
+            answer = self._call(
+                "GET", f"sobjects/{sobject}/describe", what=f"{sobject}'s description"
+            )
+        except SalesforceCrmError as error:
+            if error.code in ("NOT_FOUND", "INVALID_TYPE", "FORBIDDEN"):
+                return None
+            raise
+        return dict(answer or {})
+
     def _describe_all(self) -> None:
         """The four objects actions write to, described in one API call."""
         names = list(SOBJECTS.values())
