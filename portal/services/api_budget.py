@@ -2,9 +2,10 @@
 
 A CRM with such a limit (Salesforce) reports its usage with every answer. Before the
 queue claims an activity, :func:`may_take_crm_work` compares the latest usage with
-the budget (``SALESFORCE_API_BUDGET_PERCENT`` of the allowance). Once the budget is
-spent, activities for the CRM wait (emails already queued still go out); the usage is read again
-from the org's limits every ``SALESFORCE_LIMITS_CHECK_SECONDS``, and work resumes
+the budget (``SALESFORCE_API_BUDGET_PERCENT`` of the allowance). Once the budget
+is spent, activities for the CRM wait (emails already queued still go out); the
+usage is read again from the org's limits every ``SALESFORCE_LIMITS_CHECK_SECONDS``,
+and work resumes
 when it has fallen below the budget. Nothing is dropped: waiting activities are
 claimed in their order as soon as the budget allows.
 """
