@@ -9,6 +9,7 @@ the environment). :func:`load_config` is the only place that reads them, and
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
     # How long an admin form stays valid, in seconds.
     "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
-    # The CRM activities are sent to: "builtin" (the portal's own tables).
+    # The CRM activities are sent to: "builtin" (the portal's own tables) or
+    # "salesforce" (an org, through its REST API; see the SALESFORCE_* settings).
     "CRM": "builtin",
     # When activities are worked: "background" (a thread in each web process, woken by
     # every request that records one), "after_response" (in the request's own thread
@@ -67,9 +69,32 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SSL": False,
     "SMTP_TIMEOUT": 20,
     "MAIL_DIR": "",
+    # The Salesforce org, with CRM = "salesforce". Sign-in is OAuth only: the JWT
+    # bearer flow (consumer key, username and the private key of the connected app's
+    # certificate) or the client credentials flow (consumer key and secret, with a
+    # My Domain such as "acme.my"). DOMAIN is "login", "test" (a sandbox) or the
+    # org's My Domain without ".salesforce.com".
+    "SALESFORCE_DOMAIN": "login",
+    "SALESFORCE_CONSUMER_KEY": "",
+    "SALESFORCE_USERNAME": "",
+    "SALESFORCE_PRIVATE_KEY_FILE": "",
+    "SALESFORCE_CONSUMER_SECRET": "",
+    "SALESFORCE_API_VERSION": "62.0",
+    # Seconds to wait for one answer from Salesforce.
+    "SALESFORCE_TIMEOUT": 30,
+    # Work for Salesforce stops before this share (percent) of the org's daily API
+    # requests is used, and starts again when usage has fallen below it; the usage
+    # is read again from the org's limits this often (seconds) while work waits.
+    "SALESFORCE_API_BUDGET_PERCENT": 80,
+    "SALESFORCE_LIMITS_CHECK_SECONDS": 300,
+    # How long the org's fields, task statuses, campaigns and hosts are remembered.
+    "SALESFORCE_CACHE_SECONDS": 600,
+    # A custom campaign influence model: with its id, campaign influence also writes
+    # CampaignInfluence records; without, it only sets the primary campaign source.
+    "SALESFORCE_INFLUENCE_MODEL_ID": "",
 }
 
-CRM_CHOICES = ("builtin",)
+CRM_CHOICES = ("builtin", "salesforce")
 PROCESSING_MODES = ("background", "after_response", "worker")
 
 
@@ -121,6 +146,8 @@ def check_config(app: Flask) -> None:
         raise ConfigurationError(
             f"CRM must be one of {', '.join(CRM_CHOICES)}, not {app.config['CRM']!r}."
         )
+    if app.config["CRM"] == "salesforce":
+        check_salesforce_config(app.config)
     public_url = str(app.config["PUBLIC_URL"])
     if not public_url.startswith(("http://", "https://")):
         raise ConfigurationError(
@@ -129,6 +156,56 @@ def check_config(app: Flask) -> None:
     app.config["PUBLIC_URL"] = public_url.rstrip("/")
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+
+
+def check_salesforce_config(config: Mapping[str, Any]) -> None:
+    """Stop with a clear message when the Salesforce settings cannot sign in."""
+    missing = "is not set: it is needed with CRM = salesforce"
+    if not config["SALESFORCE_CONSUMER_KEY"]:
+        raise ConfigurationError(
+            f"SALESFORCE_CONSUMER_KEY {missing} (the connected app's consumer key)."
+        )
+    domain = str(config["SALESFORCE_DOMAIN"])
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", domain):
+        raise ConfigurationError(
+            'SALESFORCE_DOMAIN must be "login", "test" or a My Domain such as '
+            f'"acme.my", not {domain!r}.'
+        )
+    key_file = str(config["SALESFORCE_PRIVATE_KEY_FILE"])
+    if key_file or config["SALESFORCE_USERNAME"]:
+        if not (key_file and config["SALESFORCE_USERNAME"]):
+            raise ConfigurationError(
+                "The JWT bearer sign-in needs both SALESFORCE_USERNAME and "
+                "SALESFORCE_PRIVATE_KEY_FILE."
+            )
+        if not os.access(key_file, os.R_OK):
+            raise ConfigurationError(
+                f"SALESFORCE_PRIVATE_KEY_FILE {key_file!r} cannot be read."
+            )
+    elif not config["SALESFORCE_CONSUMER_SECRET"]:
+        raise ConfigurationError(
+            "Set SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY_FILE (JWT bearer) "
+            "or SALESFORCE_CONSUMER_SECRET (client credentials) to sign in to "
+            "Salesforce."
+        )
+    elif domain in ("login", "test"):
+        raise ConfigurationError(
+            "The client credentials sign-in needs the org's My Domain in "
+            'SALESFORCE_DOMAIN (such as "acme.my"), not "login" or "test".'
+        )
+    if not re.fullmatch(r"\d{2,3}\.0", str(config["SALESFORCE_API_VERSION"])):
+        raise ConfigurationError(
+            "SALESFORCE_API_VERSION must be a version such as 62.0, not "
+            f"{config['SALESFORCE_API_VERSION']!r}."
+        )
+    budget = config["SALESFORCE_API_BUDGET_PERCENT"]
+    if not isinstance(budget, int) or not 1 <= budget <= 100:
+        raise ConfigurationError(
+            f"SALESFORCE_API_BUDGET_PERCENT must be from 1 to 100, not {budget!r}."
+        )
+    for name in ("SALESFORCE_TIMEOUT", "SALESFORCE_LIMITS_CHECK_SECONDS"):
+        if not isinstance(config[name], int) or config[name] < 1:
+            raise ConfigurationError(f"{name} must be a whole number of seconds.")
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:

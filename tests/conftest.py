@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
+from fakeorg.contract import BACKENDS, ContractOrg, open_org
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
@@ -88,9 +89,15 @@ def database_url(migrated_database: tuple[str, str], tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app_settings() -> dict[str, Any]:
+    """Settings a test module adds to the base ones (the contract: its backend)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
     """The application on a fresh database, inside an application context."""
-    application = create_app(base_config(database_url))
+    application = create_app({**base_config(database_url), **app_settings})
     with application.app_context():
         ensure_site_defaults()
         yield application
@@ -99,6 +106,22 @@ def app(database_url: str) -> Iterator[Flask]:
             processor.stop()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The CRM backend a contract test runs on: each in turn."""
+    return str(request.param)
+
+
+@pytest.fixture
+def org(app: Flask, backend: str) -> Iterator[ContractOrg]:
+    """The CRM of the backend under test, to put records in and read them back.
+
+    A contract module also overrides ``app_settings`` with
+    ``backend_settings(backend)``, so that the portal feeds that backend.
+    """
+    yield from open_org(backend)
 
 
 class BufferedClient(FlaskClient):

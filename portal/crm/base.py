@@ -8,11 +8,12 @@ names (``FirstName``, ``Minutes_Attended__c``) and typed (str, int, date, dateti
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from portal.crm.fields import CrmField
 from portal.models.actions import RuleObject
@@ -127,11 +128,56 @@ class OpportunityInfo:
     campaign_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ApiUsage:
+    """How much of the CRM's daily allowance of API requests is used."""
+
+    used: int
+    allowed: int
+    checked_at: datetime
+
+    @property
+    def percent(self) -> float:
+        """The share used, in percent."""
+        return 100.0 * self.used / self.allowed if self.allowed else 100.0
+
+
+Value = TypeVar("Value")
+
+
+class WriteBatch:
+    """The writes of one activity, as a backend groups them.
+
+    A backend that sends them together hands out stand-in ids for the records it is
+    still to create; :meth:`resolve` turns those into the CRM's ids once the batch
+    has been sent. The built-in CRM writes at once, so this one changes nothing.
+    """
+
+    def resolve(self, value: Value) -> Value:
+        """``value`` (an id, or text, lists and mappings holding ids) with real ids."""
+        return value
+
+
 class Crm(abc.ABC):
     """What the portal needs from a CRM."""
 
     #: Shown in traces and the admin area.
     name: str = "crm"
+    #: Whether the CRM limits the API requests a day (the queue then keeps a budget).
+    has_api_limit: bool = False
+
+    @contextlib.contextmanager
+    def activity_writes(self) -> Iterator[WriteBatch]:
+        """Group the writes of one activity: all are made, or none (on an error)."""
+        yield WriteBatch()
+
+    def api_usage(self) -> ApiUsage | None:
+        """The API usage last seen; None for a CRM without such a limit."""
+        return None
+
+    def read_api_usage(self) -> ApiUsage | None:
+        """Ask the CRM for its API usage now; None for a CRM without such a limit."""
+        return None
 
     @abc.abstractmethod
     def fields(self, target: RuleObject) -> Mapping[str, CrmField]:

@@ -1,4 +1,4 @@
-"""Commands for the built-in CRM, run as ``flask --app portal crm <command>``."""
+"""Commands for the CRM, run as ``flask --app portal crm <command>``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from portal.crm import get_crm
+from portal.crm.base import CrmError
 from portal.crm.importing import ImportFileError, ImportKind, import_records
+from portal.crm.salesforce import SalesforceCrm
+from portal.crm.salesforce.check import check_org
 
-crm_group = AppGroup("crm", help="Work with the built-in CRM's records.")
+crm_group = AppGroup("crm", help="Work with the CRM: import records, check an org.")
 
 
 @crm_group.command("import")
@@ -55,3 +59,31 @@ def import_command(file: Path, kind: str) -> None:
         click.echo(f"Columns ignored: {', '.join(result.ignored_columns)}.")
     if result.skipped:
         click.echo(f"Blank and footer lines skipped: {result.skipped}.")
+
+
+@crm_group.command("check")
+def check_command() -> None:
+    """Check that the CRM has what the forms and actions need.
+
+    Signs in, reads the org's limits, and lists each object permission, field,
+    task status and campaign member status used here that the org lacks. Exits
+    with status 1 when something is missing.
+    """
+    crm = get_crm()
+    if not isinstance(crm, SalesforceCrm):
+        click.echo(f"The {crm.name} has everything the portal needs.")
+        return
+    missing = 0
+    try:
+        for finding in check_org(crm):
+            mark = "MISSING" if finding.is_missing else "ok"
+            click.echo(f"{mark:8} {finding.text}")
+            missing += finding.is_missing
+    except CrmError as error:
+        raise click.ClickException(str(error)) from error
+    if missing:
+        raise click.ClickException(
+            f"{missing} thing{'s' if missing != 1 else ''} the portal needs "
+            "missing in Salesforce."
+        )
+    click.echo("Salesforce has everything the configured forms and actions need.")

@@ -9,6 +9,7 @@ from portal.models.actions import (
     TriggerAction,
 )
 from portal.models.activity import Activity, ActivityKind, ActivityStatus
+from portal.models.api_usage import CrmApiUsage
 from portal.models.base import Base, utcnow
 from portal.models.crm import (
     Account,
@@ -46,6 +47,7 @@ __all__ = [
     "CampaignMember",
     "CampaignMemberStatus",
     "Contact",
+    "CrmApiUsage",
     "CrmUser",
     "Event",
     "EventSeries",

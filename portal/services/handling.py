@@ -57,34 +57,41 @@ def _match_and_act(activity: Activity) -> ActivityStatus:
         }
 
     status = ActivityStatus.DONE
-    if registrant is not None:
-        answers = (activity.payload or {}).get("answers") or registrant.answers
-        match = match_person(
-            crm,
-            Submitted(
-                email=registrant.email_key,
-                first_name=registrant.first_name,
-                last_name=registrant.last_name,
-                answers=answers,
-            ),
-            MatchOptions(
-                ignore_crm_users=settings.ignore_crm_users,
-                preferred_account_id=settings.preferred_account_id,
-            ),
-        )
-        run.person = match.person
-        trace["match"] = match.trace()
-        activity.crm_person_type = registrant.crm_person_type = match.person.type.value
-        activity.crm_person_id = registrant.crm_person_id = match.person.id
-        if match.is_staff:
-            status = ActivityStatus.SKIPPED
-            run.note("matched a CRM user (staff): activity not logged in the CRM")
+    match = None
+    # The CRM writes of the activity are made together when it is done (or none).
+    with crm.activity_writes() as writes:
+        if registrant is not None:
+            answers = (activity.payload or {}).get("answers") or registrant.answers
+            match = match_person(
+                crm,
+                Submitted(
+                    email=registrant.email_key,
+                    first_name=registrant.first_name,
+                    last_name=registrant.last_name,
+                    answers=answers,
+                ),
+                MatchOptions(
+                    ignore_crm_users=settings.ignore_crm_users,
+                    preferred_account_id=settings.preferred_account_id,
+                ),
+            )
+            run.person = match.person
+            if match.is_staff:
+                status = ActivityStatus.SKIPPED
+                run.note("matched a CRM user (staff): activity not logged in the CRM")
+        apply_actions(run)
 
-    apply_actions(run)
+    # Records made in this batch are known by their CRM ids only now.
+    run.notes = writes.resolve(run.notes)
     log_outcome(run)
+    if registrant is not None and match is not None:
+        person_id = writes.resolve(match.person.id)
+        trace["match"] = writes.resolve(match.trace())
+        activity.crm_person_type = registrant.crm_person_type = match.person.type.value
+        activity.crm_person_id = registrant.crm_person_id = person_id
     trace["actions"] = run.notes
     activity.trace = trace
-    activity.crm_task_id = run.task_id
+    activity.crm_task_id = writes.resolve(run.task_id)
     return status
 
 

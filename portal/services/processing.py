@@ -34,6 +34,8 @@ from sqlalchemy.orm import aliased
 from portal.crm.base import CrmError
 from portal.extensions import db
 from portal.models import Activity, ActivityStatus, utcnow
+from portal.models.activity import MAIL_QUEUE
+from portal.services.api_budget import may_take_crm_work
 from portal.services.handling import handle_activity
 from portal.services.mail import MailError
 
@@ -91,6 +93,9 @@ def claim_next(
         .exists()
     )
     candidates = sa.select(Activity.id).where(ready, ~must_wait)
+    if not may_take_crm_work(now):
+        # The CRM's API budget is spent: only emails go out; the rest waits.
+        candidates = candidates.where(Activity.person_key.startswith(MAIL_QUEUE))
     if person_keys is not None:
         candidates = candidates.where(Activity.person_key.in_(list(person_keys)))
     candidate = (

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Activity, ActivityStatus, User, utcnow
+from portal.services.api_budget import ApiBudget, api_budget
 from portal.services.runners import process_soon
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class QueuePage:
     counts: dict[ActivityStatus, int]
     #: The status the list is narrowed to, or None for every open one.
     status: ActivityStatus | None
+    #: The CRM's API usage and budget; None for a CRM without an API limit.
+    budget: ApiBudget | None = None
 
 
 def queue_page(
@@ -61,6 +64,7 @@ def queue_page(
         pagination=pagination,
         counts=counts,
         status=status if status in OPEN_STATUSES else None,
+        budget=api_budget(),
     )
 
 
