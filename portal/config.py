@@ -67,6 +67,12 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SSL": False,
     "SMTP_TIMEOUT": 20,
     "MAIL_DIR": "",
+    # The secret the meeting platform signs attendance events with (POST
+    # /api/v1/attendance). Empty: the attendance API is off.
+    "ATTENDANCE_SECRET": "",
+    # The Secret Token of the Zoom app whose webhooks come to /api/v1/zoom/webhook.
+    # Empty: the Zoom webhook is off.
+    "ZOOM_SECRET_TOKEN": "",
 }
 
 CRM_CHOICES = ("builtin",)
@@ -120,6 +126,12 @@ def check_config(app: Flask) -> None:
     if app.config["CRM"] not in CRM_CHOICES:
         raise ConfigurationError(
             f"CRM must be one of {', '.join(CRM_CHOICES)}, not {app.config['CRM']!r}."
+        )
+    attendance_secret = str(app.config["ATTENDANCE_SECRET"] or "")
+    if attendance_secret and len(attendance_secret) < 16:
+        raise ConfigurationError(
+            "ATTENDANCE_SECRET must be at least 16 characters long (for example "
+            'the output of: python3 -c "import secrets; print(secrets.token_hex(32))")'
         )
     public_url = str(app.config["PUBLIC_URL"])
     if not public_url.startswith(("http://", "https://")):
