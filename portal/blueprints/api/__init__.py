@@ -42,9 +42,14 @@ def api_error(status: int, code: str, message: str, **extra: Any) -> Response:
 def parse_json(body: bytes) -> Any:
     """The JSON document in ``body``; raise BadBody when there is none."""
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        # An escaped lone surrogate ("\\ud800") is valid JSON but no text at all.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeError as error:
+        raise BadBody("The body is not UTF-8 text.") from error
     except (ValueError, RecursionError) as error:
         raise BadBody(f"The body is not JSON: {error}"[:300]) from error
+    return data
 
 
 def _refuse_constant(name: str) -> Any:
