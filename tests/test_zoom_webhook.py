@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.models import Activity, ActivityKind, ActivityStatus, Event, Registrant
 from portal.services.attendance import attendee_count, leave_facts
 from portal.services.signatures import zoom_signature
-from tests.conftest import ZOOM_SECRET_TOKEN, post_zoom
+from tests.conftest import ZOOM_SECRET_TOKEN, page, post_zoom
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 MEETING = "85012345678"
@@ -279,3 +279,28 @@ def test_a_personal_room_s_start_is_ignored(
 
     assert answer.get_json()["status"] == "ignored"
     assert activities() == []
+
+
+def test_unidentified_attendees_are_counted_on_the_registrants_page(
+    admin_client: FlaskClient, webinar: Event
+) -> None:
+    for number in (1, 2):
+        guest = {"user_name": "Guest", "participant_uuid": f"PUUID-{number}"}
+        post_zoom(admin_client, participant_event("joined", NOW, **guest))
+    post_zoom(
+        admin_client,
+        participant_event("joined", NOW, email="pat@example.com", user_name="Pat"),
+    )
+
+    soup = page(admin_client.get(f"/admin/sessions/{webinar.id}/registrants"))
+
+    totals = {
+        term.get_text(): term.find_next_sibling("dd").get_text()
+        for term in soup.select(".report-totals dt")
+    }
+    assert totals == {
+        "Registered": "0",
+        "Joined": "1",
+        "Unidentified attendees": "2",
+        "Registered or joined": "1",
+    }
