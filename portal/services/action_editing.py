@@ -37,15 +37,17 @@ from portal.services.action_sets import (
     global_action_set,
     site_settings,
 )
+from portal.services.campaign_status import (
+    CAMPAIGN_STATUS_LENGTH,
+    SessionEndStatuses,
+    check_session_end_statuses,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Where a set of actions belongs: a global scope, or a session or room.
 ActionHolder = Event | FieldScope
 
-CAMPAIGN_STATUS_LENGTH = 40
-#: A short stay is measured in minutes; a day is plenty.
-MAX_SHORT_STAY_MINUTES = 24 * 60
 #: A CRM record id: 15 or 18 characters in Salesforce, fewer in the built-in CRM.
 ACCOUNT_ID_LENGTH = 18
 #: Fields a trigger's own settings write; a rule on them would contradict those.
@@ -65,16 +67,6 @@ TRIGGER_SETTINGS = (
     "posts_to_feed",
     "sends_email",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SessionEndStatuses:
-    """Session End's statuses for those who never came and for short stays."""
-
-    no_show_status: str = ""
-    #: Attendees with fewer minutes than this get ``short_stay_status``.
-    short_stay_minutes: int | None = None
-    short_stay_status: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,35 +349,15 @@ def _check_trigger_changes(trigger: ActivityKind, changes: TriggerChanges) -> No
             "campaign_status",
         )
     if changes.session_end is not None:
-        _check_session_end(trigger, changes.session_end)
+        if trigger is not ActivityKind.SESSION_END:
+            raise ValidationFailed(
+                "Only Session End has statuses for no-shows and short stays.",
+                "no_show_status",
+            )
+        check_session_end_statuses(changes.session_end)
     if changes.sends_email and trigger is ActivityKind.EMAIL:
         raise ValidationFailed(
             "Sending an email never sends another one.", "sends_email"
-        )
-
-
-def _check_session_end(trigger: ActivityKind, end: SessionEndStatuses) -> None:
-    if trigger is not ActivityKind.SESSION_END:
-        raise ValidationFailed(
-            "Only Session End has statuses for no-shows and short stays.",
-            "no_show_status",
-        )
-    for name in ("no_show_status", "short_stay_status"):
-        if len(getattr(end, name).strip()) > CAMPAIGN_STATUS_LENGTH:
-            raise ValidationFailed(
-                f"A campaign member status has at most {CAMPAIGN_STATUS_LENGTH} "
-                "characters.",
-                name,
-            )
-    minutes = end.short_stay_minutes
-    if minutes is not None and not 1 <= minutes <= MAX_SHORT_STAY_MINUTES:
-        raise ValidationFailed(
-            f"Enter 1 to {MAX_SHORT_STAY_MINUTES} minutes.", "short_stay_minutes"
-        )
-    if (minutes is None) != (not end.short_stay_status.strip()):
-        raise ValidationFailed(
-            "Give both the minutes and the status of a short stay, or neither.",
-            "short_stay_status" if minutes is not None else "short_stay_minutes",
         )
 
 

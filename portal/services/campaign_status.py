@@ -10,9 +10,26 @@ gets the campaign's default).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from portal.errors import ValidationFailed
 from portal.models import Activity, ActivityKind, TriggerAction
 from portal.services.attendance import visits_until
+
+#: Campaign member statuses are 40 characters in Salesforce.
+CAMPAIGN_STATUS_LENGTH = 40
+#: A short stay is measured in minutes; a day is plenty.
+MAX_SHORT_STAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEndStatuses:
+    """Session End's statuses for those who never came and for short stays."""
+
+    no_show_status: str = ""
+    #: Attendees with fewer minutes than this get ``short_stay_status``.
+    short_stay_minutes: int | None = None
+    short_stay_status: str = ""
 
 
 def member_status(
@@ -38,3 +55,24 @@ def member_status(
         )
         return settings.short_stay_status
     return settings.campaign_status or None
+
+
+def check_session_end_statuses(end: SessionEndStatuses) -> None:
+    """Refuse Session End statuses that cannot be saved, naming the field."""
+    for name in ("no_show_status", "short_stay_status"):
+        if len(getattr(end, name).strip()) > CAMPAIGN_STATUS_LENGTH:
+            raise ValidationFailed(
+                f"A campaign member status has at most {CAMPAIGN_STATUS_LENGTH} "
+                "characters.",
+                name,
+            )
+    minutes = end.short_stay_minutes
+    if minutes is not None and not 1 <= minutes <= MAX_SHORT_STAY_MINUTES:
+        raise ValidationFailed(
+            f"Enter 1 to {MAX_SHORT_STAY_MINUTES} minutes.", "short_stay_minutes"
+        )
+    if (minutes is None) != (not end.short_stay_status.strip()):
+        raise ValidationFailed(
+            "Give both the minutes and the status of a short stay, or neither.",
+            "short_stay_status" if minutes is not None else "short_stay_minutes",
+        )

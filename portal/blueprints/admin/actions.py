@@ -40,7 +40,6 @@ from portal.models import (
 )
 from portal.services.action_editing import (
     ActionHolder,
-    SessionEndStatuses,
     SiteSettingsChanges,
     TriggerChanges,
     action_set_of,
@@ -54,6 +53,7 @@ from portal.services.action_editing import (
 )
 from portal.services.action_sets import TASK_SETTING_TRIGGERS, TASK_TRIGGERS
 from portal.services.action_sets import site_settings as current_site_settings
+from portal.services.campaign_status import SessionEndStatuses
 from portal.services.variables import Variable, variables_for
 
 ANY_SCOPE = "any(" + ", ".join(scope.value for scope in FieldScope) + ")"
