@@ -264,6 +264,17 @@ def test_a_leave_without_email_goes_to_the_registrant_of_that_participant(
     assert leave_facts(left).duration_seconds == 30 * 60
 
 
+def test_the_host_joining_is_not_an_attendee(
+    client: FlaskClient, webinar: Event
+) -> None:
+    host = participant_event("joined", NOW, email=webinar.owner.email.upper())
+
+    answer = post_zoom(client, host)
+
+    assert answer.get_json()["reason"] == "the participant is the session's host"
+    assert activities() == []
+
+
 def test_a_personal_room_s_start_is_ignored(
     client: FlaskClient, webhooks: Flask, make_user: Callable[..., Any]
 ) -> None:

@@ -123,11 +123,20 @@ def record_signal(signal: AttendanceSignal) -> Recorded:
         signal.source,
         signal.event.id,
         activity.id,
-        f"registrant {activity.registrant_id}" if activity.registrant_id else "guest",
+        _about(activity),
     )
     if activity.status is ActivityStatus.PENDING:
         process_soon([activity])
     return Recorded(activity, is_repeat=False)
+
+
+def _about(activity: Activity) -> str:
+    """Whom a recorded signal is about, for the log line."""
+    if activity.kind in SESSION_SIGNALS:
+        return "the session"
+    if activity.registrant_id is not None:
+        return f"registrant {activity.registrant_id}"
+    return f"unidentified attendee {activity.participant_id}"
 
 
 def delivery_key(signal: AttendanceSignal) -> str:

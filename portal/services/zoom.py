@@ -94,6 +94,10 @@ def read_zoom_event(data: Any, now: datetime) -> AttendanceSignal | Ignored:
     event = zoom_session(meeting_id, _time(subject.get("start_time")) or occurred_at)
     if event is None:
         return Ignored(f"no session is linked to Zoom meeting {meeting_id[:40]}")
+    host = event.owner.email.strip().lower()
+    if attendee is not None and attendee.email and attendee.email.key == host:
+        # Zoom reports the host as a participant; the host is not an attendee.
+        return Ignored("the participant is the session's host")
 
     who = ""
     if attendee is not None:

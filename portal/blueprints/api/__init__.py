@@ -72,12 +72,16 @@ def unauthorized(error: SignatureRejected) -> Response:
 @bp.errorhandler(BadBody)
 def bad_body(error: BadBody) -> Response:
     """A signed body that is not JSON."""
+    logger.warning("Refused a body on %s: %s", request.path, error)
     return api_error(400, "bad_request", str(error))
 
 
 @bp.errorhandler(ValidationFailed)
 def invalid(error: ValidationFailed) -> Response:
     """A JSON body with a field that is wrong, and which."""
+    logger.warning(
+        "Refused a body on %s: %s (%s)", request.path, error.message, error.field
+    )
     extra = {"field": error.field} if error.field else {}
     return api_error(422, "invalid", error.message, **extra)
 
