@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -315,3 +316,27 @@ def test_unidentified_attendees_are_counted_on_the_registrants_page(
         "Unidentified attendees": "2",
         "Registered or joined": "1",
     }
+
+
+def test_concurrent_deliveries_of_one_join_record_it_once(
+    webhooks: Flask, webinar: Event
+) -> None:
+    body = participant_event("joined", NOW, email="new@example.com", user_name="N")
+    start = threading.Barrier(4)
+    answers: list[str] = []
+
+    def deliver() -> None:
+        with webhooks.app_context():
+            start.wait()
+            answers.append(post_zoom(webhooks.test_client(), body).get_json()["status"])
+            db.session.remove()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == ["accepted"] + ["duplicate"] * 3
+    assert len(activities()) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Registrant.id))) == 1
