@@ -38,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     csrf.init_app(app)
 
-    from portal.blueprints import admin, auth, embed, public
+    from portal.blueprints import admin, api, auth, embed, public
     from portal.cli import register_commands
     from portal.security import add_security_headers
     from portal.services.runners import start_background_processing
@@ -47,10 +47,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Public forms carry a signed, cookie-free token of their own (forms.tokens).
     csrf.exempt(public.bp)
     csrf.exempt(embed.bp)
+    # The attendance API is signed with a shared secret; it has no cookies to abuse.
+    csrf.exempt(api.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
     register_commands(app)
     app.after_request(add_security_headers)
     app.before_request(start_background_processing)
@@ -85,10 +88,15 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    from portal.blueprints.api import api_error, is_api_request
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:
         if error.code is None or error.code < 400:
             return error.get_response()
+        if is_api_request():
+            code = _API_ERROR_CODES.get(error.code, "bad_request")
+            return api_error(error.code, code, error.description or str(error))
         page = render_template(
             [f"errors/{error.code}.html", "errors/generic.html"],
             error=error,
@@ -104,9 +112,20 @@ def _register_error_pages(app: Flask) -> None:
         return page, 400
 
     @app.errorhandler(500)
-    def server_error(error: Exception) -> tuple[str, int]:
+    def server_error(error: Exception) -> Response | tuple[str, int]:
         db.session.rollback()
+        if is_api_request():
+            return api_error(500, "server_error", "The portal failed; try again.")
         return render_template("errors/500.html", layout=_error_layout()), 500
+
+
+#: The ``error`` code of the API's answers, by HTTP status.
+_API_ERROR_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    503: "not_configured",
+}
 
 
 def _error_layout() -> str:

@@ -92,6 +92,12 @@ DEFAULTS: dict[str, Any] = {
     # A custom campaign influence model: with its id, campaign influence also writes
     # CampaignInfluence records; without, it only sets the primary campaign source.
     "SALESFORCE_INFLUENCE_MODEL_ID": "",
+    # The secret the meeting platform signs attendance events with (POST
+    # /api/v1/attendance). Empty: the attendance API is off.
+    "ATTENDANCE_SECRET": "",
+    # The Secret Token of the Zoom app whose webhooks come to /api/v1/zoom/webhook.
+    # Empty: the Zoom webhook is off.
+    "ZOOM_SECRET_TOKEN": "",
 }
 
 CRM_CHOICES = ("builtin", "salesforce")
@@ -148,6 +154,12 @@ def check_config(app: Flask) -> None:
         )
     if app.config["CRM"] == "salesforce":
         check_salesforce_config(app.config)
+    attendance_secret = str(app.config["ATTENDANCE_SECRET"] or "")
+    if attendance_secret and len(attendance_secret) < 16:
+        raise ConfigurationError(
+            "ATTENDANCE_SECRET must be at least 16 characters long (for example "
+            'the output of: python3 -c "import secrets; print(secrets.token_hex(32))")'
+        )
     public_url = str(app.config["PUBLIC_URL"])
     if not public_url.startswith(("http://", "https://")):
         raise ConfigurationError(

@@ -8,8 +8,10 @@ PostgreSQL database with every table truncated.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +31,7 @@ from portal.extensions import db
 from portal.models import Event, EventType, Role, User
 from portal.services.accounts import create_user
 from portal.services.events import EventDetails, create_event
+from portal.services.signatures import portal_signature, zoom_signature
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -310,3 +313,57 @@ def host_client(app: Flask, make_user: Callable[..., User]) -> tuple[FlaskClient
     client = app.test_client()
     assert sign_in(client, host.email).status_code == 302
     return client, host
+
+
+ATTENDANCE_SECRET = "attendance-secret-for-the-tests"
+ZOOM_SECRET_TOKEN = "zoom-secret-token-for-tests"
+
+
+@pytest.fixture
+def webhooks(app: Flask) -> Flask:
+    """The application with both webhook secrets set."""
+    app.config["ATTENDANCE_SECRET"] = ATTENDANCE_SECRET
+    app.config["ZOOM_SECRET_TOKEN"] = ZOOM_SECRET_TOKEN
+    return app
+
+
+def _raw(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+def post_attendance(
+    client: FlaskClient,
+    body: Any,
+    *,
+    timestamp: int | None = None,
+    secret: str = ATTENDANCE_SECRET,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """POST a body to the attendance API, signed as a sender would sign it."""
+    raw = _raw(body)
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signed = {
+        "X-Portal-Timestamp": stamp,
+        "X-Portal-Signature": portal_signature(secret, stamp, raw),
+        "Content-Type": "application/json",
+    }
+    return client.post("/api/v1/attendance", data=raw, headers=headers or signed)
+
+
+def post_zoom(
+    client: FlaskClient,
+    body: Any,
+    *,
+    timestamp: int | None = None,
+    secret: str = ZOOM_SECRET_TOKEN,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """POST a body to the Zoom webhook, signed as Zoom signs it."""
+    raw = _raw(body)
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signed = {
+        "x-zm-request-timestamp": stamp,
+        "x-zm-signature": zoom_signature(secret, stamp, raw),
+        "Content-Type": "application/json",
+    }
+    return client.post("/api/v1/zoom/webhook", data=raw, headers=headers or signed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from portal.models import (
     FeedPost,
     FieldScope,
     FieldUpdateRule,
+    FixedField,
     InfluenceMode,
     Lead,
     Opportunity,
@@ -34,6 +36,7 @@ from portal.models import (
     RuleObject,
     Task,
     User,
+    utcnow,
 )
 from portal.services.action_sets import (
     add_rule,
@@ -41,8 +44,11 @@ from portal.services.action_sets import (
     global_action_set,
     site_settings,
 )
+from portal.services.fields import Answer
+from portal.services.processing import process_all
+from portal.services.registration import register_attendee
 from portal.services.variables import variables_for
-from tests.conftest import form_values, page
+from tests.conftest import form_values, page, post_attendance
 from tests.test_registration_pages import fill
 
 TRIGGER_NAMES = ["Register", "Join", "Leave", "Session Start", "Session End", "Email"]
@@ -300,12 +306,19 @@ def test_the_editor_lays_out_six_triggers_with_the_settings_each_one_has(
         "posts_to_feed",
         "sends_email",
     ]
-    for trigger in ("session_start", "session_end"):
-        assert settings_of(trigger) == [
-            "campaign_status",
-            "posts_to_feed",
-            "sends_email",
-        ]
+    assert settings_of("session_start") == [
+        "campaign_status",
+        "posts_to_feed",
+        "sends_email",
+    ]
+    assert settings_of("session_end") == [
+        "campaign_status",
+        "no_show_status",
+        "short_stay_minutes",
+        "short_stay_status",
+        "posts_to_feed",
+        "sends_email",
+    ]
     assert settings_of("email") == everything[:-1]
 
 
@@ -555,6 +568,120 @@ def test_bad_trigger_settings_are_refused_next_to_the_field(
         "Completed",
         "Normal",
     )
+
+
+def test_session_end_statuses_set_on_the_page_reach_no_shows_and_short_stays(
+    admin_client: FlaskClient,
+    webhooks: Flask,
+    webinar: Event,
+    campaign: Campaign,
+) -> None:
+    campaign.statuses.append(CampaignMemberStatus(label="No Show", sort_order=5))
+    campaign.statuses.append(
+        CampaignMemberStatus(label="Dropped In", has_responded=True, sort_order=6)
+    )
+    db.session.commit()
+    address = f"/admin/sessions/{webinar.id}/actions"
+
+    response = save_card(
+        admin_client,
+        address,
+        "session_end",
+        campaign_status="Attended",
+        no_show_status="No Show",
+        short_stay_minutes="15",
+        short_stay_status="Dropped In",
+    )
+
+    assert response.status_code == 303
+    glance = page(admin_client.get(address)).select(".glance-table tbody tr")
+    session_end_row = [cell.get_text(" ", strip=True) for cell in glance[4]("td")]
+    assert session_end_row[1] == (
+        "Attended; never joined: No Show; under 15 min: Dropped In"
+    )
+    stayed, dropped_in, missed = (
+        register_attendee(
+            webinar,
+            answers_for(email),
+            submission_id=email,
+        ).registrant
+        for email in ("ada@example.com", "bob@example.com", "cy@example.com")
+    )
+    now = utcnow().replace(microsecond=0)
+    for registrant, minutes in ((stayed, 40), (dropped_in, 5)):
+        for kind, ago in (("join", 50), ("leave", 50 - minutes)):
+            post_attendance(
+                admin_client,
+                {
+                    "type": kind,
+                    "session": webinar.key,
+                    "time": (now - timedelta(minutes=ago)).isoformat(),
+                    "attendee": {"token": registrant.token},
+                },
+            )
+    post_attendance(
+        admin_client,
+        {"type": "session_end", "session": webinar.key, "time": now.isoformat()},
+    )
+    process_all("test")
+
+    statuses = {
+        lead.email: status
+        for lead, status in db.session.execute(
+            sa.select(Lead, CampaignMember.status).join(
+                CampaignMember, CampaignMember.lead_id == Lead.id
+            )
+        )
+    }
+    assert statuses == {
+        stayed.email_key: "Attended",
+        dropped_in.email_key: "Dropped In",
+        missed.email_key: "No Show",
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"short_stay_minutes": "10"}, "short_stay_status", "or neither"),
+        ({"short_stay_status": "Briefly"}, "short_stay_minutes", "or neither"),
+        (
+            {"short_stay_minutes": "0", "short_stay_status": "Briefly"},
+            "short_stay_minutes",
+            "1 to 1440",
+        ),
+        ({"short_stay_minutes": "ten"}, "short_stay_minutes", "whole number"),
+        ({"no_show_status": "x" * 41}, "no_show_status", "at most 40"),
+    ],
+)
+def test_bad_session_end_statuses_are_refused_next_to_the_field(
+    admin_client: FlaskClient,
+    webinar: Event,
+    changes: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    address = f"/admin/sessions/{webinar.id}/actions"
+
+    response = save_card(admin_client, address, "session_end", **changes)
+
+    assert response.status_code == 422
+    error = page(response).find(id=f"session_end-{field}-error")
+    assert error is not None
+    assert message in error.get_text()
+    settings = effective_action_set(webinar).for_trigger(ActivityKind.SESSION_END)
+    db.session.refresh(settings)
+    assert (settings.no_show_status, settings.short_stay_minutes) == ("", None)
+
+
+def answers_for(email: str) -> list[Answer]:
+    first = email.split("@")[0].title()
+    return [
+        Answer("First Name", "FirstName", "FirstName", first, FixedField.FIRST_NAME),
+        Answer("Last Name", "LastName", "LastName", "Tester", FixedField.LAST_NAME),
+        Answer("Email", "Email", "Email", email, FixedField.EMAIL),
+        Answer("Company", "", "Company", "Testing", FixedField.COMPANY),
+    ]
 
 
 # Field-update rules.

@@ -66,6 +66,10 @@ def test_database_url_gets_the_psycopg_driver(
     [
         ({"SECRET_KEY": "short"}, "at least 16"),
         ({"SECRET_KEY": "long-enough-secret-key", "PUBLIC_URL": "portal"}, "http"),
+        (
+            {"SECRET_KEY": "long-enough-secret-key", "ATTENDANCE_SECRET": "guessable"},
+            "ATTENDANCE_SECRET must be at least 16",
+        ),
     ],
 )
 def test_unusable_settings_are_refused(settings: dict[str, str], message: str) -> None:

@@ -15,10 +15,17 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.crm.fields import TASK_PRIORITIES, CrmField
+from portal.forms.sessions_admin import OptionalIntegerField
 from portal.models import ActivityKind, EventType, InfluenceMode, RuleObject
 
 #: Rule values are stored in 1,000 characters.
@@ -78,7 +85,8 @@ TRIGGER_WORDING: dict[ActivityKind, TriggerWording] = {
         "The session ends; the actions run for each registrant.",
         email_label="Send a follow-up: thanks to those who came, "
         "“sorry we missed you” to the others",
-        status_note="Given only to those who joined; the others keep theirs.",
+        status_note="Given to those who joined; below, the status for those who "
+        "never came, and for those who stayed only a short time.",
     ),
     ActivityKind.EMAIL: TriggerWording(
         "Email",
@@ -113,6 +121,9 @@ INFLUENCE_CHOICES = [
 ]
 
 
+_STATUS_TOO_LONG = "A campaign member status has at most 40 characters."
+
+
 def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
@@ -131,13 +142,30 @@ class TriggerForm(FlaskForm):
         filters=[_strip],
         validators=[
             Optional(),
-            Length(
-                max=40, message="A campaign member status has at most 40 characters."
-            ),
+            Length(max=40, message=_STATUS_TOO_LONG),
         ],
     )
     posts_to_feed = BooleanField("Post to the person's CRM feed")
     sends_email = BooleanField("Send an email")
+    # Session End only.
+    no_show_status = StringField(
+        "Status for registrants who never joined",
+        filters=[_strip],
+        validators=[Optional(), Length(max=40, message=_STATUS_TOO_LONG)],
+    )
+    short_stay_minutes = OptionalIntegerField(
+        "Short stay: fewer minutes than",
+        invalid_value_message="Enter a whole number of minutes.",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=24 * 60, message="Enter 1 to 1440 minutes."),
+        ],
+    )
+    short_stay_status = StringField(
+        "Status for a short stay",
+        filters=[_strip],
+        validators=[Optional(), Length(max=40, message=_STATUS_TOO_LONG)],
+    )
 
 
 def make_trigger_form(
@@ -174,9 +202,16 @@ def make_trigger_form(
         form.sends_email.label.text = wording.email_label
     else:
         del form.sends_email
-    form.campaign_status.render_kw = {"maxlength": 40, "autocomplete": "off"}
-    if campaign_list_id:
-        form.campaign_status.render_kw["list"] = campaign_list_id
+    status_fields = [form.campaign_status]
+    if trigger is ActivityKind.SESSION_END:
+        status_fields += [form.no_show_status, form.short_stay_status]
+        form.short_stay_minutes.render_kw = {"min": 1, "max": 24 * 60}
+    else:
+        del form.no_show_status, form.short_stay_minutes, form.short_stay_status
+    for field in status_fields:
+        field.render_kw = {"maxlength": 40, "autocomplete": "off"}
+        if campaign_list_id:
+            field.render_kw["list"] = campaign_list_id
     return form
 
 

@@ -121,7 +121,7 @@ class _SessionBasics(FlaskForm):
     )
     type = SelectField("Type", choices=[])
     platform_activity_id = StringField(
-        "Platform activity id", validators=[Length(max=64)], filters=[clean_text]
+        "Meeting platform id", validators=[Length(max=64)], filters=[clean_text]
     )
     owner_id = SelectField("Host", coerce=int, choices=[])
     campaign_id = SelectField("Campaign", choices=[])

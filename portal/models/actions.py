@@ -92,6 +92,12 @@ class TriggerAction(Base):
     campaign_status: Mapped[str] = mapped_column(sa.String(40), default="")
     posts_to_feed: Mapped[bool] = mapped_column(default=False)
     sends_email: Mapped[bool] = mapped_column(default=False)
+    #: Session End only: the status of registrants who never joined (empty: kept).
+    no_show_status: Mapped[str] = mapped_column(sa.String(40), default="")
+    #: Session End only: attendees with fewer minutes in all than this get
+    #: :attr:`short_stay_status` instead of :attr:`campaign_status`.
+    short_stay_minutes: Mapped[int | None]
+    short_stay_status: Mapped[str] = mapped_column(sa.String(40), default="")
 
     action_set: Mapped[ActionSet] = relationship(back_populates="triggers")
 

@@ -56,6 +56,7 @@ class Activity(Base):
     __table_args__ = (
         sa.Index("ix_activities_status_id", "status", "id"),
         sa.Index("ix_activities_person_key_id", "person_key", "id"),
+        sa.Index("ix_activities_event_id_participant_id", "event_id", "participant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +96,10 @@ class Activity(Base):
     crm_person_id: Mapped[str | None] = mapped_column(sa.String(18))
     #: The CRM task this activity created (a Leave updates its Join's task).
     crm_task_id: Mapped[str | None] = mapped_column(sa.String(18))
+    #: The meeting platform's own id for the attendee of a join or leave (Zoom's
+    #: participant uuid). It ties a leave that names nobody to its join, and tells
+    #: apart the attendees the platform could not name (no registrant: guests).
+    participant_id: Mapped[str | None] = mapped_column(sa.String(120))
 
     event: Mapped[Event] = relationship()
     registrant: Mapped[Registrant | None] = relationship()

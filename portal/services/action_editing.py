@@ -37,13 +37,17 @@ from portal.services.action_sets import (
     global_action_set,
     site_settings,
 )
+from portal.services.campaign_status import (
+    CAMPAIGN_STATUS_LENGTH,
+    SessionEndStatuses,
+    check_session_end_statuses,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Where a set of actions belongs: a global scope, or a session or room.
 ActionHolder = Event | FieldScope
 
-CAMPAIGN_STATUS_LENGTH = 40
 #: A CRM record id: 15 or 18 characters in Salesforce, fewer in the built-in CRM.
 ACCOUNT_ID_LENGTH = 18
 #: Fields a trigger's own settings write; a rule on them would contradict those.
@@ -75,6 +79,7 @@ class TriggerChanges:
     has_task: bool | None = None
     task_status: str | None = None
     task_priority: str | None = None
+    session_end: SessionEndStatuses | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,17 @@ def update_trigger(
     }
     if changes.campaign_status is not None:
         wanted["campaign_status"] = _campaign_status(holder, changes.campaign_status)
+    if changes.session_end is not None:
+        end = changes.session_end
+        wanted.update(
+            no_show_status=_campaign_status(
+                holder, end.no_show_status, "no_show_status"
+            ),
+            short_stay_minutes=end.short_stay_minutes,
+            short_stay_status=_campaign_status(
+                holder, end.short_stay_status, "short_stay_status"
+            ),
+        )
     current = action_set_of(holder).for_trigger(trigger)
     changed = [
         name
@@ -185,7 +201,9 @@ def update_trigger(
     return changed
 
 
-def _campaign_status(holder: ActionHolder, status: str) -> str:
+def _campaign_status(
+    holder: ActionHolder, status: str, field: str = "campaign_status"
+) -> str:
     """The status as the session's campaign spells it; refused if it has none such.
 
     Salesforce silently gives a member the campaign's default status in place of
@@ -204,7 +222,7 @@ def _campaign_status(holder: ActionHolder, status: str) -> str:
     raise ValidationFailed(
         f"{campaign.name} has no status “{status}”: "
         f"use one of {', '.join(campaign.statuses)}, or leave it empty.",
-        "campaign_status",
+        field,
     )
 
 
@@ -361,6 +379,13 @@ def _check_trigger_changes(trigger: ActivityKind, changes: TriggerChanges) -> No
             "characters.",
             "campaign_status",
         )
+    if changes.session_end is not None:
+        if trigger is not ActivityKind.SESSION_END:
+            raise ValidationFailed(
+                "Only Session End has statuses for no-shows and short stays.",
+                "no_show_status",
+            )
+        check_session_end_statuses(changes.session_end)
     if changes.sends_email and trigger is ActivityKind.EMAIL:
         raise ValidationFailed(
             "Sending an email never sends another one.", "sends_email"

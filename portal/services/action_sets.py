@@ -110,6 +110,9 @@ def copy_action_set(source: ActionSet) -> ActionSet:
             campaign_status=item.campaign_status,
             posts_to_feed=item.posts_to_feed,
             sends_email=item.sends_email,
+            no_show_status=item.no_show_status,
+            short_stay_minutes=item.short_stay_minutes,
+            short_stay_status=item.short_stay_status,
         )
         for item in source.triggers
     ]

@@ -12,20 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from portal.crm.base import Crm, NewTask, Person, PersonType
+from portal.crm.base import Crm, Person, PersonType
 from portal.crm.fields import FEED_BODY_LENGTH, fit
 from portal.extensions import db
 from portal.models import (
     ActionSet,
     Activity,
     ActivityKind,
-    ActivityStatus,
     Event,
     FieldUpdateRule,
     InfluenceMode,
@@ -35,8 +33,14 @@ from portal.models import (
 )
 from portal.models.activity import mail_queue_key
 from portal.services.action_sets import TASK_TRIGGERS
-from portal.services.attendance import AttendanceFacts, has_joined, leave_facts
-from portal.services.schedule import describe_schedule
+from portal.services.action_tasks import write_task
+from portal.services.attendance import (
+    AttendanceFacts,
+    earlier_join,
+    has_joined,
+    leave_facts,
+)
+from portal.services.campaign_status import member_status
 from portal.services.variables import VariableContext, evaluate
 
 logger = logging.getLogger(__name__)
@@ -91,11 +95,20 @@ def apply_actions(run: ActionRun) -> None:
     if settings is None:
         run.note("no actions are set for this trigger")
         return
+    if run.trigger is ActivityKind.JOIN:
+        first = earlier_join(run.activity)
+        if first is not None:
+            # One Join task per person and session; each Leave updates it.
+            run.note(
+                f"joined again: the Join actions ran for the first join "
+                f"(activity {first.id})"
+            )
+            return
     if person is not None and person.type is not PersonType.USER:
         context = _variable_context(run, person)
         member_values, rules = _evaluated_rules(run, context)
         _update_campaign_member(run, person, settings, member_values)
-        _write_task(run, person, settings, rules.get(RuleObject.TASK, {}), context)
+        write_task(run, person, settings, rules.get(RuleObject.TASK, {}), context)
         _update_person(run, person, rules)
         _post_to_feed(run, person, settings, has_rules=bool(member_values or rules))
         _credit_campaign(run, person)
@@ -105,7 +118,10 @@ def apply_actions(run: ActionRun) -> None:
 def has_actions(run: ActionRun, settings: TriggerAction) -> bool:
     """Whether the trigger does anything on this session besides a feed post."""
     has_task = settings.has_task and run.trigger in (*TASK_TRIGGERS, ActivityKind.LEAVE)
-    has_status = bool(settings.campaign_status and run.event.campaign_id)
+    statuses = [settings.campaign_status]
+    if run.trigger is ActivityKind.SESSION_END:
+        statuses += [settings.no_show_status, settings.short_stay_status]
+    has_status = any(statuses) and bool(run.event.campaign_id)
     return (
         has_task
         or has_status
@@ -217,7 +233,7 @@ def _update_campaign_member(
         if values:
             run.note("campaign member rules skipped: the session has no campaign")
         return
-    status = _member_status(run, settings, person)
+    status = member_status(run.activity, settings, run.note)
     result = run.crm.upsert_campaign_member(campaign_id, person, status, values)
     if result.kept_instead_of:
         run.note(
@@ -230,81 +246,6 @@ def _update_campaign_member(
         run.note(f"campaign member {result.id}: {result.status} (updated)")
     else:
         run.note(f"campaign member {result.id}: {result.status} (unchanged)")
-
-
-def _member_status(
-    run: ActionRun, settings: TriggerAction, person: Person
-) -> str | None:
-    """The status this trigger gives; None keeps a member's (or gives the default)."""
-    registrant = run.activity.registrant
-    # Session End's status is for those who came; others keep theirs.
-    if (
-        run.trigger is ActivityKind.SESSION_END
-        and registrant is not None
-        and not has_joined(run.event.id, registrant.id)
-    ):
-        return None
-    return settings.campaign_status or None
-
-
-def _write_task(
-    run: ActionRun,
-    person: Person,
-    settings: TriggerAction,
-    extra: Mapping[str, Any],
-    context: VariableContext,
-) -> None:
-    if not settings.has_task:
-        return
-    status = "Completed" if run.event.is_room else settings.task_status
-    if run.trigger is ActivityKind.LEAVE:
-        _update_join_task(run, status, extra, context)
-        return
-    if run.trigger not in TASK_TRIGGERS:
-        return
-    event = run.event
-    task = NewTask(
-        subject=fit(_task_subject(run), 255)[0],
-        status=status,
-        priority=settings.task_priority,
-        who=person,
-        campaign_id=event.campaign_id,
-        event_id=event.id,
-        owner_id=context.leader_id or None,
-        activity_date=_local_date(event, run.activity.occurred_at),
-        started_at=context.join_time,
-        description=_task_description(run),
-        extra=dict(extra),
-    )
-    run.task_id = run.crm.create_task(task)
-    run.note(f"task {run.task_id} created ({status}, {settings.task_priority})")
-
-
-def _update_join_task(
-    run: ActionRun, status: str, extra: Mapping[str, Any], context: VariableContext
-) -> None:
-    join = db.session.scalars(
-        sa.select(Activity)
-        .where(
-            Activity.registrant_id == run.activity.registrant_id,
-            Activity.kind == ActivityKind.JOIN,
-            Activity.crm_task_id.is_not(None),
-            Activity.status == ActivityStatus.DONE,
-            Activity.occurred_at <= run.activity.occurred_at,
-        )
-        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
-    ).first()
-    if join is None or join.crm_task_id is None:
-        run.note("no join task to update")
-        return
-    values: dict[str, Any] = {"Status": status, **extra}
-    if context.leave_time is not None:
-        values.setdefault("End_Time__c", context.leave_time)
-    if context.duration_seconds is not None:
-        values.setdefault("Duration_Minutes__c", round(context.duration_seconds / 60))
-    run.crm.update_task(join.crm_task_id, values)
-    run.task_id = join.crm_task_id
-    run.note(f"join task {join.crm_task_id} updated ({status})")
 
 
 def _update_person(
@@ -382,34 +323,6 @@ def _queue_email(run: ActionRun, settings: TriggerAction) -> None:
     run.note(f"{run.trigger.value.replace('_', ' ')} email queued")
 
 
-def _task_subject(run: ActionRun) -> str:
-    title = run.event.title
-    if run.trigger is ActivityKind.REGISTER:
-        return f"Registered: {title}"
-    if run.trigger is ActivityKind.JOIN:
-        return f"Attended: {title}"
-    subject = (run.activity.payload or {}).get("subject") or title
-    return f"Email: {subject}"
-
-
-def _task_description(run: ActionRun) -> str:
-    event = run.event
-    lines = [f"Session: {event.title}", f"When: {describe_schedule(event)}"]
-    registrant = run.activity.registrant
-    if registrant is not None:
-        source = registrant.answer("Lead Source")
-        if source:
-            lines.append(f"Lead source: {source}")
-    if run.trigger is ActivityKind.JOIN:
-        origin = (run.activity.payload or {}).get("source", "")
-        lines.append(
-            "Joined through the portal's join page"
-            if origin == "join_page"
-            else "Joined (reported by the meeting platform)"
-        )
-    return "\n".join(lines)
-
-
 def _feed_message(run: ActionRun, person: Person) -> str:
     name = f"{person.first_name} {person.last_name}".strip() or person.email
     title = run.event.title
@@ -425,11 +338,6 @@ def _feed_message(run: ActionRun, person: Person) -> str:
 
 def _fitted_body(text: str) -> str:
     return fit(text, FEED_BODY_LENGTH)[0]
-
-
-def _local_date(event: Event, moment: datetime) -> date:
-    """The day ``moment`` falls on in the session's time zone."""
-    return moment.astimezone(ZoneInfo(event.time_zone)).date()
 
 
 def log_outcome(run: ActionRun) -> None:

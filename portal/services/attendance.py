@@ -1,14 +1,49 @@
-"""Attendance facts for a person's Leave: when they came and went, and for how long."""
+"""Attendance facts: visits, durations and counts from a session's joins and leaves.
+
+A person's joins and leaves pair into visits, oldest first: a join opens a visit and a
+leave closes it; a leave with no visit open counts nothing. A join while a visit is
+open belongs to that visit (a second device, a signal sent twice), with one
+exception: a visit opened only by a click on the portal's own join page starts again
+at the meeting platform's join, because the click only says that the person was on
+the way in. So the join page and the platform's join signal for one visit count once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import Activity, ActivityKind
+from portal.models import Activity, ActivityKind, ActivityStatus
+
+#: What the portal's own join page writes in a join's payload as its source.
+JOIN_PAGE = "join_page"
+
+
+class Signal(NamedTuple):
+    """One join or leave of a person, as the pairing needs it."""
+
+    kind: ActivityKind
+    at: datetime
+    #: A click on the portal's join page rather than the platform's report.
+    is_click: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Visits:
+    """A person's visits to one session, added up."""
+
+    #: Seconds over every visit that has ended (and the open one, if closed).
+    seconds: int
+    has_joined: bool
+    #: When the latest visit began.
+    last_start: datetime | None
+    #: When the visit still open began; None when the person is not in.
+    open_since: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,48 +60,111 @@ class AttendanceFacts:
     score_points: int | None = None
 
 
+def pair_visits(signals: Iterable[Signal], *, until: datetime | None = None) -> Visits:
+    """Pair signals (oldest first) into visits; ``until`` closes a visit left open."""
+    total = 0
+    has_joined = False
+    last_start: datetime | None = None
+    open_since: datetime | None = None
+    opened_by_click = False
+    for signal in signals:
+        if signal.kind is ActivityKind.JOIN:
+            has_joined = True
+            confirms_click = opened_by_click and not signal.is_click
+            if open_since is None or confirms_click:
+                open_since = last_start = signal.at
+                opened_by_click = signal.is_click
+        elif signal.kind is ActivityKind.LEAVE and open_since is not None:
+            total += _seconds_between(open_since, signal.at)
+            open_since = None
+    if until is not None and open_since is not None:
+        total += _seconds_between(open_since, until)
+    return Visits(total, has_joined, last_start, open_since)
+
+
 def leave_facts(leave: Activity) -> AttendanceFacts:
     """Pair the person's joins and leaves up to ``leave`` into visits; add them up."""
-    signals = db.session.scalars(
-        sa.select(Activity)
-        .where(
-            Activity.event_id == leave.event_id,
-            Activity.registrant_id == leave.registrant_id,
-            Activity.kind.in_([ActivityKind.JOIN, ActivityKind.LEAVE]),
-            Activity.occurred_at <= leave.occurred_at,
-            Activity.id != leave.id,
-        )
-        .order_by(Activity.occurred_at, Activity.id)
+    signals = person_signals(leave.event_id, leave.registrant_id, leave.occurred_at)
+    visits = pair_visits(
+        [
+            *(signal for activity_id, signal in signals if activity_id != leave.id),
+            Signal(ActivityKind.LEAVE, leave.occurred_at),
+        ]
     )
-    total = 0
-    joined_at: datetime | None = None
-    last_join: datetime | None = None
-    for signal in [*signals, leave]:
-        if signal.kind is ActivityKind.JOIN:
-            joined_at = joined_at or signal.occurred_at
-            last_join = signal.occurred_at
-        elif joined_at is not None:
-            total += int((signal.occurred_at - joined_at).total_seconds())
-            joined_at = None
     payload = leave.payload or {}
     return AttendanceFacts(
-        join_time=last_join,
+        join_time=visits.last_start,
         leave_time=leave.occurred_at,
-        duration_seconds=total if last_join is not None else None,
+        duration_seconds=visits.seconds if visits.has_joined else None,
         attendee_count=attendee_count(leave.event_id, leave.occurred_at),
         score_percent=_integer(payload.get("score_percent")),
         score_points=_integer(payload.get("score_points")),
     )
 
 
+def visits_until(event_id: int, registrant_id: int, until: datetime) -> Visits:
+    """The registrant's visits up to ``until``, a visit still open closed then."""
+    signals = person_signals(event_id, registrant_id, until)
+    return pair_visits((signal for _, signal in signals), until=until)
+
+
+def person_signals(
+    event_id: int, registrant_id: int | None, until: datetime
+) -> list[tuple[int, Signal]]:
+    """(activity id, signal) of the person's joins and leaves up to ``until``."""
+    rows = db.session.execute(
+        sa.select(
+            Activity.id,
+            Activity.kind,
+            Activity.occurred_at,
+            Activity.payload["source"].as_string(),
+        )
+        .where(
+            Activity.event_id == event_id,
+            Activity.registrant_id == registrant_id,
+            Activity.kind.in_([ActivityKind.JOIN, ActivityKind.LEAVE]),
+            Activity.occurred_at <= until,
+        )
+        .order_by(Activity.occurred_at, Activity.id)
+    )
+    return [
+        (activity_id, Signal(kind, occurred_at, source == JOIN_PAGE))
+        for activity_id, kind, occurred_at, source in rows
+    ]
+
+
 def attendee_count(event_id: int, until: datetime) -> int:
-    """Distinct registrants who joined the session up to ``until``."""
+    """Distinct people who joined the session up to ``until``, guests included.
+
+    A registrant counts once however often they came; an attendee the platform could
+    not name counts once per participant id it gave.
+    """
+    joins = sa.and_(
+        Activity.event_id == event_id,
+        Activity.kind == ActivityKind.JOIN,
+        Activity.occurred_at <= until,
+    )
+    registrants, guests = db.session.execute(
+        sa.select(
+            sa.func.count(sa.distinct(Activity.registrant_id)),
+            sa.func.count(
+                sa.distinct(
+                    sa.case((Activity.registrant_id.is_(None), Activity.participant_id))
+                )
+            ),
+        ).where(joins)
+    ).one()
+    return int(registrants or 0) + int(guests or 0)
+
+
+def guest_count(event_id: int) -> int:
+    """Attendees of the session the platform could not tie to a registrant."""
     return (
         db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(Activity.registrant_id))).where(
+            sa.select(sa.func.count(sa.distinct(Activity.participant_id))).where(
                 Activity.event_id == event_id,
                 Activity.kind == ActivityKind.JOIN,
-                Activity.occurred_at <= until,
+                Activity.registrant_id.is_(None),
             )
         )
         or 0
@@ -85,6 +183,27 @@ def has_joined(event_id: int, registrant_id: int) -> bool:
         )
         or 0
     ) > 0
+
+
+def earlier_join(join: Activity) -> Activity | None:
+    """The person's first join of the session, when ``join`` is not it."""
+    first = db.session.scalars(
+        sa.select(Activity)
+        .where(
+            Activity.event_id == join.event_id,
+            Activity.registrant_id == join.registrant_id,
+            Activity.kind == ActivityKind.JOIN,
+            # A join that failed for good did not run its actions.
+            Activity.status != ActivityStatus.FAILED,
+        )
+        .order_by(Activity.occurred_at, Activity.id)
+        .limit(1)
+    ).first()
+    return first if first is not None and first.id != join.id else None
+
+
+def _seconds_between(start: datetime, end: datetime) -> int:
+    return max(0, int((end - start).total_seconds()))
 
 
 def _integer(value: object) -> int | None:

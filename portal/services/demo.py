@@ -215,6 +215,8 @@ def _webinar(host: User, campaign: Campaign, now: datetime) -> Event:
                     "believe, then twenty minutes of questions from the audience."
                 ),
                 join_url="https://meet.example.com/j/8265551234",
+                # The meeting id in the join address, as a Zoom meeting would have.
+                platform_activity_id="8265551234",
                 dial_in_number="+1 555 0100 200",
                 participant_code="826 555 1234",
                 moderator_code="4417",

@@ -29,6 +29,7 @@ from portal.models import (
     Registrant,
 )
 from portal.models.field import param_key_for
+from portal.services.attendance import JOIN_PAGE, Signal, guest_count, pair_visits
 from portal.services.fields import effective_fields
 
 #: Registrants on one page of the table.
@@ -103,6 +104,8 @@ class RegistrantTotals:
     registrants: int
     registered: int
     attended: int
+    #: Attendees the meeting platform could not tie to a registrant (no email).
+    guests: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,9 @@ def registrant_totals(event: Event) -> RegistrantTotals:
             Activity.event_id == event.id, Activity.kind == ActivityKind.JOIN
         )
     )
-    return RegistrantTotals(known or 0, registered or 0, attended or 0)
+    return RegistrantTotals(
+        known or 0, registered or 0, attended or 0, guests=guest_count(event.id)
+    )
 
 
 def _matches(search: str) -> sa.ColumnElement[bool]:
@@ -179,13 +184,18 @@ def _rows(
     if not whole_event:
         of_these.append(Activity.registrant_id.in_([r.id for r in registrants]))
 
-    signals: dict[int | None, list[tuple[ActivityKind, datetime]]] = defaultdict(list)
-    for registrant_id, kind, occurred_at in db.session.execute(
-        sa.select(Activity.registrant_id, Activity.kind, Activity.occurred_at)
+    signals: dict[int | None, list[Signal]] = defaultdict(list)
+    for registrant_id, kind, occurred_at, source in db.session.execute(
+        sa.select(
+            Activity.registrant_id,
+            Activity.kind,
+            Activity.occurred_at,
+            Activity.payload["source"].as_string(),
+        )
         .where(*of_these, Activity.kind.in_(_SIGNALS))
         .order_by(Activity.occurred_at, Activity.id)
     ):
-        signals[registrant_id].append((kind, occurred_at))
+        signals[registrant_id].append(Signal(kind, occurred_at, source == JOIN_PAGE))
 
     newest = (
         sa.select(sa.func.max(Activity.id))
@@ -210,12 +220,13 @@ def _rows(
 
 def _row(
     registrant: Registrant,
-    signals: Sequence[tuple[ActivityKind, datetime]],
+    signals: Sequence[Signal],
     latest: Activity | None,
     zone: ZoneInfo,
 ) -> RegistrantRow:
-    joins = [moment for kind, moment in signals if kind is ActivityKind.JOIN]
-    leaves = [moment for kind, moment in signals if kind is ActivityKind.LEAVE]
+    joins = [signal.at for signal in signals if signal.kind is ActivityKind.JOIN]
+    leaves = [signal.at for signal in signals if signal.kind is ActivityKind.LEAVE]
+    visits = pair_visits(signals)
     return RegistrantRow(
         registrant_id=registrant.id,
         first_name=registrant.first_name,
@@ -227,8 +238,8 @@ def _row(
         registered_at=_local(registrant.registered_at, zone),
         first_joined_at=_local(min(joins, default=None), zone),
         last_left_at=_local(max(leaves, default=None), zone),
-        attended_seconds=attended_seconds(signals),
-        is_in_session=bool(signals) and signals[-1][0] is ActivityKind.JOIN,
+        attended_seconds=visits.seconds if visits.has_joined else None,
+        is_in_session=visits.open_since is not None,
         latest_activity=latest,
         answers=registrant.answers or [],
     )
@@ -238,24 +249,16 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(zone) if moment is not None else None
 
 
-def attended_seconds(signals: Iterable[tuple[ActivityKind, datetime]]) -> int | None:
+def attended_seconds(
+    signals: Iterable[Signal | tuple[ActivityKind, datetime]],
+) -> int | None:
     """Seconds over every visit that has ended; None when the person never joined.
 
-    The same pairing as :func:`portal.services.attendance.leave_facts` (a join while
-    already in keeps the first join's time; a leave ends the visit; a leave without
-    a join counts nothing), applied to signals already loaded, oldest first.
+    The pairing of :func:`portal.services.attendance.pair_visits`, the one a Leave's
+    durations come from, applied to signals already loaded, oldest first.
     """
-    total = 0
-    joined_at: datetime | None = None
-    has_joined = False
-    for kind, moment in signals:
-        if kind is ActivityKind.JOIN:
-            joined_at = joined_at or moment
-            has_joined = True
-        elif kind is ActivityKind.LEAVE and joined_at is not None:
-            total += int((moment - joined_at).total_seconds())
-            joined_at = None
-    return total if has_joined else None
+    visits = pair_visits(Signal(*signal) for signal in signals)
+    return visits.seconds if visits.has_joined else None
 
 
 def lead_source(answers: Iterable[Mapping[str, Any]]) -> str:

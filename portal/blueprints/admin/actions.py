@@ -53,6 +53,7 @@ from portal.services.action_editing import (
 )
 from portal.services.action_sets import TASK_SETTING_TRIGGERS, TASK_TRIGGERS
 from portal.services.action_sets import site_settings as current_site_settings
+from portal.services.campaign_status import SessionEndStatuses
 from portal.services.variables import Variable, variables_for
 
 ANY_SCOPE = "any(" + ", ".join(scope.value for scope in FieldScope) + ")"
@@ -396,6 +397,7 @@ def _save_trigger(
             has_task=form.has_task.data if "has_task" in form else None,
             task_status=form.task_status.data if "task_status" in form else None,
             task_priority=form.task_priority.data if "task_priority" in form else None,
+            session_end=_session_end_statuses(form),
         )
         try:
             changed = update_trigger(page.holder, trigger, changes, actor=current_user)
@@ -409,6 +411,17 @@ def _save_trigger(
             flash(message, _card_category(trigger))
             return redirect(page.url(_anchor=f"trigger-{trigger.value}"), 303)
     return _render_editor(page, failed=form, failed_trigger=trigger), 422
+
+
+def _session_end_statuses(form: TriggerForm) -> SessionEndStatuses | None:
+    """The no-show and short-stay settings, on the Session End card only."""
+    if "no_show_status" not in form:
+        return None
+    return SessionEndStatuses(
+        no_show_status=form.no_show_status.data or "",
+        short_stay_minutes=form.short_stay_minutes.data,
+        short_stay_status=form.short_stay_status.data or "",
+    )
 
 
 def _add_rule(page: ActionsPage, trigger: ActivityKind) -> Response | tuple[str, int]:
@@ -543,13 +556,19 @@ def _status_help(
 def _status_warning(
     settings: TriggerAction | None, campaign: CampaignInfo | None
 ) -> str:
-    if settings is None or campaign is None or not settings.campaign_status:
+    if settings is None or campaign is None:
         return ""
-    if settings.campaign_status in campaign.statuses:
+    configured = [settings.campaign_status]
+    if settings.trigger is ActivityKind.SESSION_END:
+        configured += [settings.no_show_status, settings.short_stay_status]
+    unknown = [
+        status for status in configured if status and status not in campaign.statuses
+    ]
+    if not unknown:
         return ""
     fallback = campaign.default_status or "no status"
     return (
-        f"“{settings.campaign_status}” is not one of {campaign.name}'s statuses: "
+        f"“{unknown[0]}” is not one of {campaign.name}'s statuses: "
         f"the CRM will use its default ({fallback}) instead."
     )
 
