@@ -380,6 +380,114 @@ def test_a_start_the_clocks_show_twice_is_taken_the_first_time(
     assert "happens twice in America/New_York" in messages[1]
 
 
+OUT_OF_RANGE = "Enter a date from the year 2000 to 2199."
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        # Near the calendar's limits these times have no UTC instant at all.
+        (
+            {
+                "time_zone": "America/Los_Angeles",
+                "starts_at": "9999-12-31T20:00",
+                "ends_at": "9999-12-31T23:00",
+            },
+            "starts_at",
+            OUT_OF_RANGE,
+        ),
+        (
+            {
+                "time_zone": "Asia/Tokyo",
+                "starts_at": "0001-01-01T00:00",
+                "ends_at": "0001-01-01T01:00",
+            },
+            "starts_at",
+            OUT_OF_RANGE,
+        ),
+        ({"starts_at": "1999-12-31T10:00"}, "starts_at", OUT_OF_RANGE),
+        ({"ends_at": "2200-01-01T10:00"}, "ends_at", OUT_OF_RANGE),
+        (
+            {"repeat": "weekly", "ends_by": "until", "until": "9999-12-31"},
+            "until",
+            OUT_OF_RANGE,
+        ),
+        (
+            {"repeat": "monthly", "interval": "99", "count": "200"},
+            "count",
+            "run past Tuesday, 31 December 2199",
+        ),
+    ],
+)
+def test_dates_outside_the_years_sessions_take_place_in_are_refused(
+    host_client: tuple[FlaskClient, User],
+    changes: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    client, _ = host_client
+
+    response = submit(client, "/admin/sessions/new", **{**NEW_WEBINAR, **changes})
+
+    assert response.status_code == 422
+    assert message in error_text(response, field)
+    assert sessions_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("zone", "starts_at", "ends_at"),
+    [
+        ("America/Los_Angeles", "9999-12-31T20:00", "9999-12-31T23:00"),
+        ("Asia/Tokyo", "0001-01-01T00:00", "0001-01-01T01:00"),
+    ],
+)
+def test_an_edit_near_the_calendar_limits_is_refused_not_a_crash(
+    host_client: tuple[FlaskClient, User],
+    make_event: Callable[..., Event],
+    zone: str,
+    starts_at: str,
+    ends_at: str,
+) -> None:
+    client, host = host_client
+    event = make_event(host)
+    series = weekly_series(host, count=2)
+
+    edited = submit(
+        client,
+        f"/admin/sessions/{event.id}/edit",
+        time_zone=zone,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    moved = submit(
+        client,
+        f"/admin/series/{series.id}/edit",
+        time_zone=zone,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+
+    for response in (edited, moved):
+        assert response.status_code == 422
+        assert error_text(response, "starts_at") == OUT_OF_RANGE
+
+
+def test_the_date_pickers_offer_the_years_sessions_take_place_in(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, _ = host_client
+
+    soup = page(client.get("/admin/sessions/new"))
+
+    for name in ("starts_at", "ends_at"):
+        box = soup.find(id=name)
+        assert (box["min"], box["max"]) == ("2000-01-01T00:00", "2199-12-31T23:59")
+    assert (soup.find(id="until")["min"], soup.find(id="until")["max"]) == (
+        "2000-01-01",
+        "2199-12-31",
+    )
+
+
 # Series
 
 

@@ -39,7 +39,12 @@ from portal.services.sessions import (
     check_join_url,
     possible_hosts,
 )
-from portal.services.wall_clock import entered_instant
+from portal.services.wall_clock import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    check_schedulable_day,
+    entered_instant,
+)
 
 #: How each type of session is offered.
 TYPE_LABELS = {
@@ -58,6 +63,9 @@ REPEAT_CHOICES = [
 
 #: The formats of a datetime-local input: the first is the one shown.
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+#: The browser's date pickers offer only the days sessions may take place on.
+LOCAL_RANGE = {"min": f"{EARLIEST_DAY}T00:00", "max": f"{LATEST_DAY}T23:59"}
+DATE_RANGE = {"min": f"{EARLIEST_DAY}", "max": f"{LATEST_DAY}"}
 
 
 def clean_multiline(value: Any) -> str:
@@ -128,10 +136,16 @@ class _SessionBasics(FlaskForm):
     time_zone = SelectField("Time zone", choices=[])
     is_always_available = BooleanField("Always available (no fixed time)")
     starts_at = LocalDateTimeField(
-        "Starts", format=LOCAL_FORMATS, invalid_value_message="Enter a date and a time."
+        "Starts",
+        format=LOCAL_FORMATS,
+        invalid_value_message="Enter a date and a time.",
+        render_kw=LOCAL_RANGE,
     )
     ends_at = LocalDateTimeField(
-        "Ends", format=LOCAL_FORMATS, invalid_value_message="Enter a date and a time."
+        "Ends",
+        format=LOCAL_FORMATS,
+        invalid_value_message="Enter a date and a time.",
+        render_kw=LOCAL_RANGE,
     )
 
 
@@ -154,7 +168,9 @@ class _RepeatFields(FlaskForm):
     count = OptionalIntegerField(
         "Number of sessions", invalid_value_message="Enter a whole number."
     )
-    until = OptionalDateField("Last date", invalid_value_message="Enter a date.")
+    until = OptionalDateField(
+        "Last date", invalid_value_message="Enter a date.", render_kw=DATE_RANGE
+    )
 
 
 class RoomForm(FlaskForm):
@@ -220,6 +236,7 @@ class SessionForm(_SessionBasics, RoomForm):
         self._check_wall_time(field, "ends_at")
 
     def _check_wall_time(self, field: Any, name: str) -> None:
+        _refuse_as_field_error(check_schedulable_day, field.data, name)
         zone = self.time_zone.data
         if zone and is_time_zone(zone):
             _refuse_as_field_error(entered_instant, field.data, zone, name, [])
@@ -259,8 +276,11 @@ class RepeatingForm(SessionForm, _RepeatFields):
 
     def validate_until(self, field: Any) -> None:
         """A series ended by a date names it."""
-        if self.repeats and self.ends_by.data == "until" and field.data is None:
+        if not self.repeats or self.ends_by.data != "until":
+            return
+        if field.data is None:
             raise ValidationError("Enter the date of the last session.")
+        _refuse_as_field_error(check_schedulable_day, field.data, "until")
 
     def recurrence(self) -> Recurrence:
         """How the series repeats, as the service takes it."""
