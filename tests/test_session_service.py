@@ -669,6 +669,52 @@ def test_fewer_dates_keep_registered_occurrences_outside_the_series(
     assert weekly.occurrence_count == 2
 
 
+def test_a_kept_occurrence_keeps_its_own_title_and_details(
+    app: Flask, host: User, make_user: Callable[..., User]
+) -> None:
+    admin = make_user(role=Role.ADMIN)
+    other = make_user(role=Role.HOST)
+    monthly = create_series(
+        host,
+        session_input(title="Monthly Briefing", join_password="old"),
+        Recurrence(Frequency.MONTHLY, count=3),
+    ).series
+    last = ordered(monthly)[-1]
+    register(last)
+
+    update_series(
+        admin,
+        monthly,
+        session_input(
+            title="Weekly Briefing",
+            description="Shorter, every week.",
+            join_url="https://meet.example.com/weekly",
+            join_password="new",
+            owner_id=other.id,
+        ),
+        Recurrence(Frequency.WEEKLY, count=2),
+    )
+
+    db.session.expire_all()
+    kept = db.session.get(Event, last.id)
+    assert kept is not None
+    assert kept.series_id is None
+    assert (kept.title, kept.description, kept.join_url, kept.join_password) == (
+        "Monthly Briefing",
+        "",
+        "https://meet.example.com/j/123",
+        "old",
+    )
+    assert kept.owner_id == host.id
+    assert local(kept.starts_at) == "2027-12-19 10:00 EST"
+    assert [event.title for event in monthly.occurrences] == ["Weekly Briefing"] * 2
+    assert {event.join_password for event in monthly.occurrences} == {"new"}
+
+
+def ordered(series: EventSeries) -> list[Event]:
+    return sorted(series.occurrences, key=lambda event: event.starts_at)
+
+
 def test_more_dates_add_occurrences_like_the_first(
     weekly: EventSeries, host: User
 ) -> None:

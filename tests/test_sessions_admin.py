@@ -570,6 +570,34 @@ def test_changing_a_series_dates_keeps_a_registered_occurrence(
     )
 
 
+def test_a_session_kept_outside_its_series_keeps_its_title(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, host = host_client
+    series = weekly_series(host, count=3)
+    last = series.occurrences[-1]
+    register(last)
+
+    response = submit(
+        client,
+        f"/admin/series/{series.id}/edit",
+        title="Fortnightly Office Hours",
+        interval="2",
+        count="2",
+    )
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    kept = db.session.get(Event, last.id)
+    assert kept.series_id is None
+    assert kept.title == "Weekly Office Hours"
+    assert [event.title for event in series.occurrences] == [
+        "Fortnightly Office Hours"
+    ] * 2
+    heading = page(client.get(f"/admin/sessions/{kept.id}")).find("h1")
+    assert heading.get_text(strip=True) == "Weekly Office Hours"
+
+
 def test_a_series_detail_changed_on_its_page_reaches_every_session(
     admin_client: FlaskClient, make_user: Callable[..., User]
 ) -> None:

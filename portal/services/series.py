@@ -225,10 +225,11 @@ def update_series(
 ) -> SeriesSaved:
     """Change a series: its shared details, its host and its dates.
 
-    A detail changed here is set on every occurrence; a detail left as it was keeps
-    each occurrence's own value. New dates move the occurrences in place, in order;
-    occurrences beyond the new end are deleted, unless someone registered for or
-    joined them: those are kept as sessions of their own, outside the series.
+    A detail changed here is set on every occurrence that stays in the series; a
+    detail left as it was keeps each occurrence's own value. New dates move the
+    occurrences in place, in order; occurrences beyond the new end are deleted,
+    unless someone registered for or joined them: those are kept as sessions of
+    their own, outside the series, with the title and details they had.
     """
     occurrences = ordered_occurrences(series)
     template = occurrences[0] if occurrences else None
@@ -245,7 +246,9 @@ def update_series(
         for name, value in values.items()
         if template is None or getattr(template, name) != value
     }
-    for occurrence in occurrences:
+    # Occurrences past the new end leave the series (or go) as they were.
+    staying = occurrences[: len(times)] if is_rescheduled else occurrences
+    for occurrence in staying:
         for name, value in changed.items():
             setattr(occurrence, name, value)
         occurrence.owner = owner
