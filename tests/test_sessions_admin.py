@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -732,6 +732,117 @@ def test_saving_with_a_campaign_warns_about_statuses_it_lacks(
         "The campaign “Spring Launch” has no member status “Attended” (used on "
         "Join); the CRM will use “Sent” instead.",
     ]
+
+
+# The session page and the sessions list
+
+
+def detail(soup: BeautifulSoup, name: str) -> str:
+    found = soup.find(id=f"detail-{name}")
+    assert found is not None, f"no {name} on the session page"
+    return str(found.get_text(" ", strip=True))
+
+
+def test_the_session_page_shows_what_a_host_needs_to_run_it(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    campaign = Campaign(name="Spring Launch")
+    db.session.add(campaign)
+    db.session.commit()
+    event = make_event(
+        host,
+        campaign_id=str(campaign.id),
+        description="What is new.\nQuestions at the end.",
+        join_password="tulip-42",
+        has_video=False,
+        has_internet_audio=True,
+        has_listen_only_audio=True,
+        join_url="https://meet.example.com/j/" + "9" * 120,
+    )
+
+    soup = page(client.get(f"/admin/sessions/{event.id}"))
+
+    assert detail(soup, "campaign") == "Spring Launch"
+    assert detail(soup, "join-password").startswith("tulip-42")
+    assert detail(soup, "description") == "What is new.\nQuestions at the end."
+    assert (detail(soup, "video"), detail(soup, "internet-audio")) == ("off", "on")
+    assert detail(soup, "listen-only") == "on"
+    assert detail(soup, "series") == "none: a session of its own"
+    assert "long-text" in soup.find(id="detail-join-url")["class"]
+
+
+def test_the_session_page_links_to_its_series(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, host = host_client
+    series = weekly_series(host, count=2)
+    second = series.occurrences[1]
+    second.title = "Special edition"
+    db.session.commit()
+
+    soup = page(client.get(f"/admin/sessions/{second.id}"))
+
+    link = soup.find(id="detail-series").find("a")
+    assert link["href"] == f"/admin/series/{series.id}/edit"
+    assert link.get_text() == "Weekly Office Hours"
+
+
+def test_a_campaign_the_crm_lost_is_named_by_its_id(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    event = make_event(host, campaign_id="424242")
+
+    soup = page(client.get(f"/admin/sessions/{event.id}"))
+
+    assert detail(soup, "campaign") == "Campaign 424242 (no longer in the CRM)"
+
+
+def listed(soup: BeautifulSoup, section: str) -> list[str]:
+    table = soup.select_one(f"#{section}-title ~ .table-scroll table")
+    if table is None:
+        return []
+    return [
+        row.select_one("td a").get_text(strip=True) for row in table.select("tbody tr")
+    ]
+
+
+def test_the_sessions_list_shows_upcoming_soonest_first_then_past_latest_first(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    now = datetime.now(UTC).replace(microsecond=0)
+    for title, days in [("Next month", 30), ("Last year", -365), ("Tomorrow", 1)]:
+        make_event(host, title=title, starts_at=now + timedelta(days=days))
+    make_event(host, title="Yesterday", starts_at=now - timedelta(days=1))
+    make_event(host, title="Running", starts_at=now - timedelta(minutes=30))
+    make_event(
+        host, title="Any time", starts_at=None, ends_at=None, is_always_available=True
+    )
+
+    soup = page(client.get("/admin/"))
+
+    assert listed(soup, "upcoming") == ["Any time", "Running", "Tomorrow", "Next month"]
+    assert listed(soup, "past") == ["Yesterday", "Last year"]
+    new = soup.select_one(".page-heading a.button")
+    assert (new.get_text(), new["href"]) == ("New session", "/admin/sessions/new")
+
+
+def test_the_sessions_list_tags_each_occurrence_with_its_series(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    series = weekly_series(host, count=2)
+    single = make_event(host, title="On its own")
+
+    soup = page(client.get("/admin/"))
+
+    for occurrence in series.occurrences:
+        tag = soup.select_one(f"#session-{occurrence.id} a.series-tag")
+        assert tag["href"] == f"/admin/series/{series.id}/edit"
+        assert tag.get_text(" ", strip=True).endswith("series: Weekly Office Hours")
+    assert soup.select_one(f"#session-{single.id} .series-tag") is None
 
 
 # Rooms
