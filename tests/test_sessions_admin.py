@@ -309,7 +309,7 @@ def test_an_always_available_session_needs_no_times(
         ({"join_url": "ftp://files.example.com/"}, "join_url", "https://"),
         ({"join_url": "javascript:alert(1)"}, "join_url", "https://"),
         ({"type": "existing"}, "platform_activity_id", "id of the activity"),
-        ({"type": "learning"}, "type", "Not a valid choice"),
+        ({"type": "learning"}, "type", "Choose a type of session from the list."),
         ({"starts_at": ""}, "starts_at", "Enter when the session starts"),
         ({"starts_at": "tomorrow"}, "starts_at", "Enter a date and a time."),
         ({"ends_at": "2027-10-19T09:00"}, "ends_at", "must end after it starts"),
@@ -319,7 +319,11 @@ def test_an_always_available_session_needs_no_times(
             "There is no 02:30 on Sunday, 14 March 2027 in America/New_York: the "
             "clocks go forward from 02:00 to 03:00. Choose another time.",
         ),
-        ({"time_zone": "Mars/Olympus"}, "time_zone", "Not a valid choice"),
+        (
+            {"time_zone": "Mars/Olympus"},
+            "time_zone",
+            "Choose a time zone from the list.",
+        ),
         ({"repeat": "weekly", "count": "500"}, "count", "from 1 to 200"),
         ({"repeat": "weekly", "count": ""}, "count", "from 1 to 200"),
         ({"repeat": "weekly", "interval": "0"}, "interval", "from 1 to 99"),
@@ -334,7 +338,7 @@ def test_an_always_available_session_needs_no_times(
             "is_always_available",
             "needs a start and an end",
         ),
-        ({"campaign_id": "12345"}, "campaign_id", "Not a valid choice"),
+        ({"campaign_id": "12345"}, "campaign_id", "Choose a campaign from the list."),
         ({"dial_in_number": "1" * 41}, "dial_in_number", "at most 40"),
     ],
 )
@@ -378,6 +382,63 @@ def test_a_start_the_clocks_show_twice_is_taken_the_first_time(
     assert local(event.starts_at) == "2027-11-07 01:30 EDT"
     messages = flashes(client, response.headers["Location"])
     assert "happens twice in America/New_York" in messages[1]
+
+
+@pytest.mark.parametrize("forged", ["not-a-number", "999999", ""])
+def test_a_forged_host_is_refused_in_words(
+    admin_client: FlaskClient, forged: str
+) -> None:
+    response = submit(
+        admin_client, "/admin/sessions/new", **NEW_WEBINAR, owner_id=forged
+    )
+
+    assert response.status_code == 422
+    assert error_text(response, "owner_id") == "Choose a host from the list."
+    assert "coerce" not in response.get_data(as_text=True)
+    assert sessions_count() == 0
+
+
+def test_the_time_zone_picker_offers_canonical_zones_by_region(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, _ = host_client
+
+    soup = page(client.get("/admin/sessions/new"))
+
+    picker = soup.find(id="time_zone")
+    offered = [option["value"] for option in picker.find_all("option")]
+    groups = [group["label"] for group in picker.find_all("optgroup")]
+    assert groups[:2] == ["UTC", "Africa"]
+    assert {"America", "Asia", "Europe", "Pacific"} <= set(groups)
+    assert "America/New_York" in offered
+    assert "Europe/Kyiv" in offered
+    for alias in ("Africa/Asmera", "America/Atka", "US/Eastern", "Europe/Kiev"):
+        assert alias not in offered
+    assert len(offered) == len(set(offered)) < 450
+    new_york = picker.find("option", value="America/New_York")
+    assert new_york.get_text() == "New York"
+    assert new_york.parent["label"] == "America"
+
+
+def test_a_time_zone_saved_under_an_older_name_is_kept(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    event = make_event(host, time_zone="US/Eastern")
+    other = make_event(host)
+    address = f"/admin/sessions/{event.id}/edit"
+
+    chosen = page(client.get(address)).select_one("#time_zone option[selected]")
+    assert chosen["value"] == "US/Eastern"
+    assert chosen.parent["label"] == "Saved earlier"
+    response = submit(client, address, title="Renamed")
+    forged = submit(client, f"/admin/sessions/{other.id}/edit", time_zone="US/Eastern")
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).time_zone == "US/Eastern"
+    assert forged.status_code == 422
+    assert error_text(forged, "time_zone") == "Choose a time zone from the list."
 
 
 OUT_OF_RANGE = "Enter a date from the year 2000 to 2199."

@@ -29,9 +29,10 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from portal.crm import get_crm
 from portal.errors import ValidationFailed
 from portal.forms.attendee import clean_text
+from portal.forms.time_zones import TimeZoneField, time_zone_choices
 from portal.models import Event, EventSeries, EventType, Frequency, User
 from portal.services.action_sets import site_settings
-from portal.services.schedule import is_time_zone, time_zone_names
+from portal.services.schedule import is_time_zone
 from portal.services.series import MAX_INTERVAL, MAX_OCCURRENCES, Recurrence
 from portal.services.sessions import (
     RoomInput,
@@ -127,13 +128,28 @@ class _SessionBasics(FlaskForm):
     description = TextAreaField(
         "Description", validators=[Length(max=5000)], filters=[clean_multiline]
     )
-    type = SelectField("Type", choices=[])
+    type = SelectField(
+        "Type",
+        choices=[],
+        invalid_choice_message="Choose a type of session from the list.",
+    )
     platform_activity_id = StringField(
         "Platform activity id", validators=[Length(max=64)], filters=[clean_text]
     )
-    owner_id = SelectField("Host", coerce=int, choices=[])
-    campaign_id = SelectField("Campaign", choices=[])
-    time_zone = SelectField("Time zone", choices=[])
+    owner_id = SelectField(
+        "Host",
+        coerce=int,
+        choices=[],
+        # A value that is no number, or no host's, was not picked from the list.
+        invalid_value_message="Choose a host from the list.",
+        invalid_choice_message="Choose a host from the list.",
+    )
+    campaign_id = SelectField(
+        "Campaign",
+        choices=[],
+        invalid_choice_message="Choose a campaign from the list.",
+    )
+    time_zone = TimeZoneField()
     is_always_available = BooleanField("Always available (no fixed time)")
     starts_at = LocalDateTimeField(
         "Starts",
@@ -152,7 +168,11 @@ class _SessionBasics(FlaskForm):
 class _RepeatFields(FlaskForm):
     """How a series repeats."""
 
-    repeat = SelectField("Repeats", choices=REPEAT_CHOICES)
+    repeat = SelectField(
+        "Repeats",
+        choices=REPEAT_CHOICES,
+        invalid_choice_message="Choose how the session repeats from the list.",
+    )
     interval = OptionalIntegerField(
         "Every how many days, weeks or months",
         default=1,
@@ -164,6 +184,7 @@ class _RepeatFields(FlaskForm):
             SelectChoice("count", "After a number of sessions"),
             SelectChoice("until", "On a date"),
         ],
+        invalid_choice_message="Choose how the series ends from the list.",
     )
     count = OptionalIntegerField(
         "Number of sessions", invalid_value_message="Enter a whole number."
@@ -332,7 +353,8 @@ def session_form(
         SelectChoice("", "No campaign"),
         *_campaign_choices(current_campaign),
     ]
-    form.time_zone.choices = [SelectChoice(name) for name in time_zone_names()]
+    # Offered: the zone stored (an older alias stays), never one the browser sent.
+    form.time_zone.choices = time_zone_choices((data or {}).get("time_zone"))
     if choose_host and user.is_admin:
         form.owner_id.choices = [
             SelectChoice(str(host.id), f"{host.display_name} ({host.email})")
