@@ -582,7 +582,7 @@ def test_a_weekly_series_of_five_keeps_its_start_across_a_clock_change(
     assert [flash.get_text() for flash in soup.select(".flashes .flash")] == [
         "Created the series “Autumn Launch” with 5 sessions."
     ]
-    rows = soup.select("#occurrences-title + table tbody tr")
+    rows = soup.select("#occurrences-title + .table-scroll table tbody tr")
     assert [row.find("td").get_text() for row in rows][3] == (
         "Tuesday, 9 November 2027, 10:00 – 11:00 EST (America/New_York)"
     )
