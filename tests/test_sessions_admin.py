@@ -657,6 +657,13 @@ def test_a_session_kept_outside_its_series_keeps_its_title(
     ] * 2
     heading = page(client.get(f"/admin/sessions/{kept.id}")).find("h1")
     assert heading.get_text(strip=True) == "Weekly Office Hours"
+    listing = page(client.get("/admin/"))
+    row = listing.select_one(f"#session-{kept.id}")
+    assert row.select_one("td a").get_text(strip=True) == "Weekly Office Hours"
+    assert row.select_one(".series-tag") is None
+    for occurrence in series.occurrences:
+        tag = listing.select_one(f"#session-{occurrence.id} .series-tag")
+        assert tag.get_text(" ", strip=True).endswith("Fortnightly Office Hours")
 
 
 def test_a_series_detail_changed_on_its_page_reaches_every_session(
