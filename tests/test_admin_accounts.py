@@ -72,7 +72,11 @@ def test_an_admin_creates_a_host_who_can_sign_in_and_has_both_rooms(
         ({"display_name": "x" * 121}, "display_name", "120"),
         ({"password": ""}, "password", "first password"),
         ({"password": "short"}, "password", "12"),
-        ({"time_zone": "Mars/Olympus"}, "time_zone", "Not a valid choice"),
+        (
+            {"time_zone": "Mars/Olympus"},
+            "time_zone",
+            "Choose a time zone from the list.",
+        ),
         ({"role": "owner"}, "role", "Not a valid choice"),
     ],
 )
@@ -199,6 +203,33 @@ def test_anyone_signed_in_changes_their_own_name_and_time_zone(
     assert response.status_code == 303
     db.session.expire_all()
     assert (host.display_name, host.time_zone) == ("Dana H.", "Asia/Tokyo")
+
+
+def test_a_time_zone_saved_under_an_older_name_stays_on_the_profile(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, host = host_client
+    host.time_zone = "US/Pacific"
+    db.session.commit()
+
+    soup = page(client.get("/admin/account"))
+    chosen = soup.select_one("#time_zone option[selected]")
+    offered = [option["value"] for option in soup.select("#time_zone option")]
+    response = client.post(
+        "/admin/account/profile",
+        data={
+            "csrf_token": csrf_token(client, "/admin/account"),
+            "display_name": "Dana H.",
+            "time_zone": chosen["value"],
+        },
+    )
+
+    assert chosen["value"] == "US/Pacific"
+    assert "America/Atka" not in offered
+    assert "America/Los_Angeles" in offered
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert host.time_zone == "US/Pacific"
 
 
 @pytest.mark.parametrize(

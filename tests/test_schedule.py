@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal.models import Event
-from portal.services.schedule import describe_schedule, is_time_zone
+from portal.services.schedule import (
+    canonical_time_zones,
+    describe_schedule,
+    is_time_zone,
+)
 
 
 def event_at(starts_at: datetime, minutes: int, time_zone: str) -> Event:
@@ -77,3 +81,14 @@ def test_always_available_session_has_no_times() -> None:
 )
 def test_time_zone_names_are_checked(name: str, known: bool) -> None:
     assert is_time_zone(name) is known
+
+
+def test_the_picker_offers_canonical_zones_and_utc_but_no_aliases() -> None:
+    zones = canonical_time_zones()
+
+    assert zones == tuple(sorted(zones))
+    assert {"UTC", "America/New_York", "Asia/Kolkata", "Europe/Kyiv"} <= set(zones)
+    assert not {"US/Eastern", "Asia/Calcutta", "Africa/Asmera", "Etc/GMT+5"} & set(
+        zones
+    )
+    assert all(is_time_zone(name) for name in zones)

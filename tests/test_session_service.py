@@ -229,6 +229,55 @@ def test_impossible_recurrences_are_refused(
     assert message in refused.value.message
 
 
+@pytest.mark.parametrize(
+    ("first", "recurrence", "field"),
+    [
+        (
+            date(2027, 3, 1),
+            Recurrence(Frequency.WEEKLY, until=date(9999, 12, 31)),
+            "until",
+        ),
+        (date(2199, 12, 1), Recurrence(Frequency.WEEKLY, count=10), "count"),
+        (date(1999, 12, 1), Recurrence(Frequency.WEEKLY, count=2), "starts_at"),
+    ],
+)
+def test_a_series_stays_within_the_years_sessions_take_place_in(
+    first: date, recurrence: Recurrence, field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        occurrence_dates(first, recurrence)
+
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("zone", "starts_local", "ends_local"),
+    [
+        (
+            "America/Los_Angeles",
+            datetime(9999, 12, 31, 20, 0),
+            datetime(9999, 12, 31, 23, 0),
+        ),
+        ("Asia/Tokyo", datetime(1, 1, 1, 0, 0), datetime(1, 1, 1, 1, 0)),
+    ],
+)
+def test_a_session_near_the_calendar_limits_is_refused_on_its_start(
+    app: Flask, host: User, zone: str, starts_local: datetime, ends_local: datetime
+) -> None:
+    data = session_input(
+        time_zone=zone, starts_local=starts_local, ends_local=ends_local
+    )
+
+    for save in (
+        lambda: create_session(host, data),
+        lambda: create_series(host, data, Recurrence(Frequency.DAILY, count=2)),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            save()
+        assert refused.value.field == "starts_at"
+    assert db.session.scalar(sa.select(sa.func.count(EventSeries.id))) == 0
+
+
 def test_two_hundred_daily_occurrences_are_allowed() -> None:
     dates = occurrence_dates(
         date(2027, 1, 1), Recurrence(Frequency.DAILY, until=date(2027, 7, 19))
@@ -618,6 +667,52 @@ def test_fewer_dates_keep_registered_occurrences_outside_the_series(
         "series: Tuesday, 16 November 2027, 10:00 – 11:00 EST (America/New_York)."
     ]
     assert weekly.occurrence_count == 2
+
+
+def test_a_kept_occurrence_keeps_its_own_title_and_details(
+    app: Flask, host: User, make_user: Callable[..., User]
+) -> None:
+    admin = make_user(role=Role.ADMIN)
+    other = make_user(role=Role.HOST)
+    monthly = create_series(
+        host,
+        session_input(title="Monthly Briefing", join_password="old"),
+        Recurrence(Frequency.MONTHLY, count=3),
+    ).series
+    last = ordered(monthly)[-1]
+    register(last)
+
+    update_series(
+        admin,
+        monthly,
+        session_input(
+            title="Weekly Briefing",
+            description="Shorter, every week.",
+            join_url="https://meet.example.com/weekly",
+            join_password="new",
+            owner_id=other.id,
+        ),
+        Recurrence(Frequency.WEEKLY, count=2),
+    )
+
+    db.session.expire_all()
+    kept = db.session.get(Event, last.id)
+    assert kept is not None
+    assert kept.series_id is None
+    assert (kept.title, kept.description, kept.join_url, kept.join_password) == (
+        "Monthly Briefing",
+        "",
+        "https://meet.example.com/j/123",
+        "old",
+    )
+    assert kept.owner_id == host.id
+    assert local(kept.starts_at) == "2027-12-19 10:00 EST"
+    assert [event.title for event in monthly.occurrences] == ["Weekly Briefing"] * 2
+    assert {event.join_password for event in monthly.occurrences} == {"new"}
+
+
+def ordered(series: EventSeries) -> list[Event]:
+    return sorted(series.occurrences, key=lambda event: event.starts_at)
 
 
 def test_more_dates_add_occurrences_like_the_first(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -309,7 +309,7 @@ def test_an_always_available_session_needs_no_times(
         ({"join_url": "ftp://files.example.com/"}, "join_url", "https://"),
         ({"join_url": "javascript:alert(1)"}, "join_url", "https://"),
         ({"type": "existing"}, "platform_activity_id", "id of the activity"),
-        ({"type": "learning"}, "type", "Not a valid choice"),
+        ({"type": "learning"}, "type", "Choose a type of session from the list."),
         ({"starts_at": ""}, "starts_at", "Enter when the session starts"),
         ({"starts_at": "tomorrow"}, "starts_at", "Enter a date and a time."),
         ({"ends_at": "2027-10-19T09:00"}, "ends_at", "must end after it starts"),
@@ -319,7 +319,11 @@ def test_an_always_available_session_needs_no_times(
             "There is no 02:30 on Sunday, 14 March 2027 in America/New_York: the "
             "clocks go forward from 02:00 to 03:00. Choose another time.",
         ),
-        ({"time_zone": "Mars/Olympus"}, "time_zone", "Not a valid choice"),
+        (
+            {"time_zone": "Mars/Olympus"},
+            "time_zone",
+            "Choose a time zone from the list.",
+        ),
         ({"repeat": "weekly", "count": "500"}, "count", "from 1 to 200"),
         ({"repeat": "weekly", "count": ""}, "count", "from 1 to 200"),
         ({"repeat": "weekly", "interval": "0"}, "interval", "from 1 to 99"),
@@ -334,7 +338,7 @@ def test_an_always_available_session_needs_no_times(
             "is_always_available",
             "needs a start and an end",
         ),
-        ({"campaign_id": "12345"}, "campaign_id", "Not a valid choice"),
+        ({"campaign_id": "12345"}, "campaign_id", "Choose a campaign from the list."),
         ({"dial_in_number": "1" * 41}, "dial_in_number", "at most 40"),
     ],
 )
@@ -380,6 +384,171 @@ def test_a_start_the_clocks_show_twice_is_taken_the_first_time(
     assert "happens twice in America/New_York" in messages[1]
 
 
+@pytest.mark.parametrize("forged", ["not-a-number", "999999", ""])
+def test_a_forged_host_is_refused_in_words(
+    admin_client: FlaskClient, forged: str
+) -> None:
+    response = submit(
+        admin_client, "/admin/sessions/new", **NEW_WEBINAR, owner_id=forged
+    )
+
+    assert response.status_code == 422
+    assert error_text(response, "owner_id") == "Choose a host from the list."
+    assert "coerce" not in response.get_data(as_text=True)
+    assert sessions_count() == 0
+
+
+def test_the_time_zone_picker_offers_canonical_zones_by_region(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, _ = host_client
+
+    soup = page(client.get("/admin/sessions/new"))
+
+    picker = soup.find(id="time_zone")
+    offered = [option["value"] for option in picker.find_all("option")]
+    groups = [group["label"] for group in picker.find_all("optgroup")]
+    assert groups[:2] == ["UTC", "Africa"]
+    assert {"America", "Asia", "Europe", "Pacific"} <= set(groups)
+    assert "America/New_York" in offered
+    assert "Europe/Kyiv" in offered
+    for alias in ("Africa/Asmera", "America/Atka", "US/Eastern", "Europe/Kiev"):
+        assert alias not in offered
+    assert len(offered) == len(set(offered)) < 450
+    new_york = picker.find("option", value="America/New_York")
+    assert new_york.get_text() == "New York"
+    assert new_york.parent["label"] == "America"
+
+
+def test_a_time_zone_saved_under_an_older_name_is_kept(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    event = make_event(host, time_zone="US/Eastern")
+    other = make_event(host)
+    address = f"/admin/sessions/{event.id}/edit"
+
+    chosen = page(client.get(address)).select_one("#time_zone option[selected]")
+    assert chosen["value"] == "US/Eastern"
+    assert chosen.parent["label"] == "Saved earlier"
+    response = submit(client, address, title="Renamed")
+    forged = submit(client, f"/admin/sessions/{other.id}/edit", time_zone="US/Eastern")
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).time_zone == "US/Eastern"
+    assert forged.status_code == 422
+    assert error_text(forged, "time_zone") == "Choose a time zone from the list."
+
+
+OUT_OF_RANGE = "Enter a date from the year 2000 to 2199."
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        # Near the calendar's limits these times have no UTC instant at all.
+        (
+            {
+                "time_zone": "America/Los_Angeles",
+                "starts_at": "9999-12-31T20:00",
+                "ends_at": "9999-12-31T23:00",
+            },
+            "starts_at",
+            OUT_OF_RANGE,
+        ),
+        (
+            {
+                "time_zone": "Asia/Tokyo",
+                "starts_at": "0001-01-01T00:00",
+                "ends_at": "0001-01-01T01:00",
+            },
+            "starts_at",
+            OUT_OF_RANGE,
+        ),
+        ({"starts_at": "1999-12-31T10:00"}, "starts_at", OUT_OF_RANGE),
+        ({"ends_at": "2200-01-01T10:00"}, "ends_at", OUT_OF_RANGE),
+        (
+            {"repeat": "weekly", "ends_by": "until", "until": "9999-12-31"},
+            "until",
+            OUT_OF_RANGE,
+        ),
+        (
+            {"repeat": "monthly", "interval": "99", "count": "200"},
+            "count",
+            "run past Tuesday, 31 December 2199",
+        ),
+    ],
+)
+def test_dates_outside_the_years_sessions_take_place_in_are_refused(
+    host_client: tuple[FlaskClient, User],
+    changes: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    client, _ = host_client
+
+    response = submit(client, "/admin/sessions/new", **{**NEW_WEBINAR, **changes})
+
+    assert response.status_code == 422
+    assert message in error_text(response, field)
+    assert sessions_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("zone", "starts_at", "ends_at"),
+    [
+        ("America/Los_Angeles", "9999-12-31T20:00", "9999-12-31T23:00"),
+        ("Asia/Tokyo", "0001-01-01T00:00", "0001-01-01T01:00"),
+    ],
+)
+def test_an_edit_near_the_calendar_limits_is_refused_not_a_crash(
+    host_client: tuple[FlaskClient, User],
+    make_event: Callable[..., Event],
+    zone: str,
+    starts_at: str,
+    ends_at: str,
+) -> None:
+    client, host = host_client
+    event = make_event(host)
+    series = weekly_series(host, count=2)
+
+    edited = submit(
+        client,
+        f"/admin/sessions/{event.id}/edit",
+        time_zone=zone,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    moved = submit(
+        client,
+        f"/admin/series/{series.id}/edit",
+        time_zone=zone,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+
+    for response in (edited, moved):
+        assert response.status_code == 422
+        assert error_text(response, "starts_at") == OUT_OF_RANGE
+
+
+def test_the_date_pickers_offer_the_years_sessions_take_place_in(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, _ = host_client
+
+    soup = page(client.get("/admin/sessions/new"))
+
+    for name in ("starts_at", "ends_at"):
+        box = soup.find(id=name)
+        assert (box["min"], box["max"]) == ("2000-01-01T00:00", "2199-12-31T23:59")
+    assert (soup.find(id="until")["min"], soup.find(id="until")["max"]) == (
+        "2000-01-01",
+        "2199-12-31",
+    )
+
+
 # Series
 
 
@@ -413,7 +582,7 @@ def test_a_weekly_series_of_five_keeps_its_start_across_a_clock_change(
     assert [flash.get_text() for flash in soup.select(".flashes .flash")] == [
         "Created the series “Autumn Launch” with 5 sessions."
     ]
-    rows = soup.select("#occurrences-title + table tbody tr")
+    rows = soup.select("#occurrences-title + .table-scroll table tbody tr")
     assert [row.find("td").get_text() for row in rows][3] == (
         "Tuesday, 9 November 2027, 10:00 – 11:00 EST (America/New_York)"
     )
@@ -460,6 +629,41 @@ def test_changing_a_series_dates_keeps_a_registered_occurrence(
     assert messages[1].startswith(
         "Kept 1 session that people registered for or joined, now outside the series:"
     )
+
+
+def test_a_session_kept_outside_its_series_keeps_its_title(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, host = host_client
+    series = weekly_series(host, count=3)
+    last = series.occurrences[-1]
+    register(last)
+
+    response = submit(
+        client,
+        f"/admin/series/{series.id}/edit",
+        title="Fortnightly Office Hours",
+        interval="2",
+        count="2",
+    )
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    kept = db.session.get(Event, last.id)
+    assert kept.series_id is None
+    assert kept.title == "Weekly Office Hours"
+    assert [event.title for event in series.occurrences] == [
+        "Fortnightly Office Hours"
+    ] * 2
+    heading = page(client.get(f"/admin/sessions/{kept.id}")).find("h1")
+    assert heading.get_text(strip=True) == "Weekly Office Hours"
+    listing = page(client.get("/admin/"))
+    row = listing.select_one(f"#session-{kept.id}")
+    assert row.select_one("td a").get_text(strip=True) == "Weekly Office Hours"
+    assert row.select_one(".series-tag") is None
+    for occurrence in series.occurrences:
+        tag = listing.select_one(f"#session-{occurrence.id} .series-tag")
+        assert tag.get_text(" ", strip=True).endswith("Fortnightly Office Hours")
 
 
 def test_a_series_detail_changed_on_its_page_reaches_every_session(
@@ -596,6 +800,117 @@ def test_saving_with_a_campaign_warns_about_statuses_it_lacks(
         "The campaign “Spring Launch” has no member status “Attended” (used on "
         "Join); the CRM will use “Sent” instead.",
     ]
+
+
+# The session page and the sessions list
+
+
+def detail(soup: BeautifulSoup, name: str) -> str:
+    found = soup.find(id=f"detail-{name}")
+    assert found is not None, f"no {name} on the session page"
+    return str(found.get_text(" ", strip=True))
+
+
+def test_the_session_page_shows_what_a_host_needs_to_run_it(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    campaign = Campaign(name="Spring Launch")
+    db.session.add(campaign)
+    db.session.commit()
+    event = make_event(
+        host,
+        campaign_id=str(campaign.id),
+        description="What is new.\nQuestions at the end.",
+        join_password="tulip-42",
+        has_video=False,
+        has_internet_audio=True,
+        has_listen_only_audio=True,
+        join_url="https://meet.example.com/j/" + "9" * 120,
+    )
+
+    soup = page(client.get(f"/admin/sessions/{event.id}"))
+
+    assert detail(soup, "campaign") == "Spring Launch"
+    assert detail(soup, "join-password").startswith("tulip-42")
+    assert detail(soup, "description") == "What is new.\nQuestions at the end."
+    assert (detail(soup, "video"), detail(soup, "internet-audio")) == ("off", "on")
+    assert detail(soup, "listen-only") == "on"
+    assert detail(soup, "series") == "none: a session of its own"
+    assert "long-text" in soup.find(id="detail-join-url")["class"]
+
+
+def test_the_session_page_links_to_its_series(
+    host_client: tuple[FlaskClient, User],
+) -> None:
+    client, host = host_client
+    series = weekly_series(host, count=2)
+    second = series.occurrences[1]
+    second.title = "Special edition"
+    db.session.commit()
+
+    soup = page(client.get(f"/admin/sessions/{second.id}"))
+
+    link = soup.find(id="detail-series").find("a")
+    assert link["href"] == f"/admin/series/{series.id}/edit"
+    assert link.get_text() == "Weekly Office Hours"
+
+
+def test_a_campaign_the_crm_lost_is_named_by_its_id(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    event = make_event(host, campaign_id="424242")
+
+    soup = page(client.get(f"/admin/sessions/{event.id}"))
+
+    assert detail(soup, "campaign") == "Campaign 424242 (no longer in the CRM)"
+
+
+def listed(soup: BeautifulSoup, section: str) -> list[str]:
+    table = soup.select_one(f"#{section}-title ~ .table-scroll table")
+    if table is None:
+        return []
+    return [
+        row.select_one("td a").get_text(strip=True) for row in table.select("tbody tr")
+    ]
+
+
+def test_the_sessions_list_shows_upcoming_soonest_first_then_past_latest_first(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    now = datetime.now(UTC).replace(microsecond=0)
+    for title, days in [("Next month", 30), ("Last year", -365), ("Tomorrow", 1)]:
+        make_event(host, title=title, starts_at=now + timedelta(days=days))
+    make_event(host, title="Yesterday", starts_at=now - timedelta(days=1))
+    make_event(host, title="Running", starts_at=now - timedelta(minutes=30))
+    make_event(
+        host, title="Any time", starts_at=None, ends_at=None, is_always_available=True
+    )
+
+    soup = page(client.get("/admin/"))
+
+    assert listed(soup, "upcoming") == ["Any time", "Running", "Tomorrow", "Next month"]
+    assert listed(soup, "past") == ["Yesterday", "Last year"]
+    new = soup.select_one(".page-heading a.button")
+    assert (new.get_text(), new["href"]) == ("New session", "/admin/sessions/new")
+
+
+def test_the_sessions_list_tags_each_occurrence_with_its_series(
+    host_client: tuple[FlaskClient, User], make_event: Callable[..., Event]
+) -> None:
+    client, host = host_client
+    series = weekly_series(host, count=2)
+    single = make_event(host, title="On its own")
+
+    soup = page(client.get("/admin/"))
+
+    for occurrence in series.occurrences:
+        tag = soup.select_one(f"#session-{occurrence.id} a.series-tag")
+        assert tag["href"] == f"/admin/series/{series.id}/edit"
+        assert tag.get_text(" ", strip=True).endswith("series: Weekly Office Hours")
+    assert soup.select_one(f"#session-{single.id} .series-tag") is None
 
 
 # Rooms

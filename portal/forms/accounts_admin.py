@@ -10,9 +10,9 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from portal.forms.attendee import clean_text
+from portal.forms.time_zones import TimeZoneField, time_zone_choices
 from portal.models import Role, User
 from portal.services.accounts import DISPLAY_NAME_LENGTH, MIN_PASSWORD_LENGTH
-from portal.services.schedule import time_zone_names
 
 ROLE_CHOICES = [
     SelectChoice(Role.HOST.value, "Host: their own sessions and rooms"),
@@ -40,7 +40,7 @@ class AccountForm(FlaskForm):
         render_kw={"maxlength": DISPLAY_NAME_LENGTH},
     )
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.HOST.value)
-    time_zone = SelectField("Time zone", choices=[], default="UTC")
+    time_zone = TimeZoneField(default="UTC")
     is_active = BooleanField("May sign in", default=True)
     password = PasswordField(
         "Password",
@@ -61,7 +61,7 @@ class ProfileForm(FlaskForm):
         ],
         render_kw={"maxlength": DISPLAY_NAME_LENGTH},
     )
-    time_zone = SelectField("Time zone", choices=[])
+    time_zone = TimeZoneField()
 
 
 class PasswordForm(FlaskForm):
@@ -106,7 +106,7 @@ def account_form(user: User | None = None, **kwargs: Any) -> AccountForm:
             "is_active": user.is_active,
         }
     form = AccountForm(data=data, **kwargs)
-    form.time_zone.choices = _time_zone_choices()
+    form.time_zone.choices = time_zone_choices(user.time_zone if user else None)
     if user is not None:
         # The email is the sign-in name and the key of the person's history.
         del form.email
@@ -125,9 +125,5 @@ def profile_form(user: User) -> ProfileForm:
     form = ProfileForm(
         data={"display_name": user.display_name, "time_zone": user.time_zone}
     )
-    form.time_zone.choices = _time_zone_choices()
+    form.time_zone.choices = time_zone_choices(user.time_zone)
     return form
-
-
-def _time_zone_choices() -> list[SelectChoice]:
-    return [SelectChoice(name) for name in time_zone_names()]

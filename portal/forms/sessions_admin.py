@@ -29,9 +29,10 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from portal.crm import get_crm
 from portal.errors import ValidationFailed
 from portal.forms.attendee import clean_text
+from portal.forms.time_zones import TimeZoneField, time_zone_choices
 from portal.models import Event, EventSeries, EventType, Frequency, User
 from portal.services.action_sets import site_settings
-from portal.services.schedule import is_time_zone, time_zone_names
+from portal.services.schedule import is_time_zone
 from portal.services.series import MAX_INTERVAL, MAX_OCCURRENCES, Recurrence
 from portal.services.sessions import (
     RoomInput,
@@ -39,7 +40,12 @@ from portal.services.sessions import (
     check_join_url,
     possible_hosts,
 )
-from portal.services.wall_clock import entered_instant
+from portal.services.wall_clock import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    check_schedulable_day,
+    entered_instant,
+)
 
 #: How each type of session is offered.
 TYPE_LABELS = {
@@ -58,6 +64,9 @@ REPEAT_CHOICES = [
 
 #: The formats of a datetime-local input: the first is the one shown.
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+#: The browser's date pickers offer only the days sessions may take place on.
+LOCAL_RANGE = {"min": f"{EARLIEST_DAY}T00:00", "max": f"{LATEST_DAY}T23:59"}
+DATE_RANGE = {"min": f"{EARLIEST_DAY}", "max": f"{LATEST_DAY}"}
 
 
 def clean_multiline(value: Any) -> str:
@@ -119,26 +128,51 @@ class _SessionBasics(FlaskForm):
     description = TextAreaField(
         "Description", validators=[Length(max=5000)], filters=[clean_multiline]
     )
-    type = SelectField("Type", choices=[])
+    type = SelectField(
+        "Type",
+        choices=[],
+        invalid_choice_message="Choose a type of session from the list.",
+    )
     platform_activity_id = StringField(
         "Meeting platform id", validators=[Length(max=64)], filters=[clean_text]
     )
-    owner_id = SelectField("Host", coerce=int, choices=[])
-    campaign_id = SelectField("Campaign", choices=[])
-    time_zone = SelectField("Time zone", choices=[])
+    owner_id = SelectField(
+        "Host",
+        coerce=int,
+        choices=[],
+        # A value that is no number, or no host's, was not picked from the list.
+        invalid_value_message="Choose a host from the list.",
+        invalid_choice_message="Choose a host from the list.",
+    )
+    campaign_id = SelectField(
+        "Campaign",
+        choices=[],
+        invalid_choice_message="Choose a campaign from the list.",
+    )
+    time_zone = TimeZoneField()
     is_always_available = BooleanField("Always available (no fixed time)")
     starts_at = LocalDateTimeField(
-        "Starts", format=LOCAL_FORMATS, invalid_value_message="Enter a date and a time."
+        "Starts",
+        format=LOCAL_FORMATS,
+        invalid_value_message="Enter a date and a time.",
+        render_kw=LOCAL_RANGE,
     )
     ends_at = LocalDateTimeField(
-        "Ends", format=LOCAL_FORMATS, invalid_value_message="Enter a date and a time."
+        "Ends",
+        format=LOCAL_FORMATS,
+        invalid_value_message="Enter a date and a time.",
+        render_kw=LOCAL_RANGE,
     )
 
 
 class _RepeatFields(FlaskForm):
     """How a series repeats."""
 
-    repeat = SelectField("Repeats", choices=REPEAT_CHOICES)
+    repeat = SelectField(
+        "Repeats",
+        choices=REPEAT_CHOICES,
+        invalid_choice_message="Choose how the session repeats from the list.",
+    )
     interval = OptionalIntegerField(
         "Every how many days, weeks or months",
         default=1,
@@ -150,11 +184,14 @@ class _RepeatFields(FlaskForm):
             SelectChoice("count", "After a number of sessions"),
             SelectChoice("until", "On a date"),
         ],
+        invalid_choice_message="Choose how the series ends from the list.",
     )
     count = OptionalIntegerField(
         "Number of sessions", invalid_value_message="Enter a whole number."
     )
-    until = OptionalDateField("Last date", invalid_value_message="Enter a date.")
+    until = OptionalDateField(
+        "Last date", invalid_value_message="Enter a date.", render_kw=DATE_RANGE
+    )
 
 
 class RoomForm(FlaskForm):
@@ -220,6 +257,7 @@ class SessionForm(_SessionBasics, RoomForm):
         self._check_wall_time(field, "ends_at")
 
     def _check_wall_time(self, field: Any, name: str) -> None:
+        _refuse_as_field_error(check_schedulable_day, field.data, name)
         zone = self.time_zone.data
         if zone and is_time_zone(zone):
             _refuse_as_field_error(entered_instant, field.data, zone, name, [])
@@ -259,8 +297,11 @@ class RepeatingForm(SessionForm, _RepeatFields):
 
     def validate_until(self, field: Any) -> None:
         """A series ended by a date names it."""
-        if self.repeats and self.ends_by.data == "until" and field.data is None:
+        if not self.repeats or self.ends_by.data != "until":
+            return
+        if field.data is None:
             raise ValidationError("Enter the date of the last session.")
+        _refuse_as_field_error(check_schedulable_day, field.data, "until")
 
     def recurrence(self) -> Recurrence:
         """How the series repeats, as the service takes it."""
@@ -312,7 +353,8 @@ def session_form(
         SelectChoice("", "No campaign"),
         *_campaign_choices(current_campaign),
     ]
-    form.time_zone.choices = [SelectChoice(name) for name in time_zone_names()]
+    # Offered: the zone stored (an older alias stays), never one the browser sent.
+    form.time_zone.choices = time_zone_choices((data or {}).get("time_zone"))
     if choose_host and user.is_admin:
         form.owner_id.choices = [
             SelectChoice(str(host.id), f"{host.display_name} ({host.email})")

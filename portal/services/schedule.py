@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from portal.models import Event
+
+#: A line of ``zone.tab``: country code, coordinates, zone name, optional comment.
+ZONE_TABLE_COLUMNS = 3
 
 
 def is_time_zone(name: str) -> bool:
@@ -18,9 +26,40 @@ def is_time_zone(name: str) -> bool:
     return True
 
 
-def time_zone_names() -> list[str]:
-    """Every IANA time zone name, sorted, for a picker."""
-    return sorted(available_timezones())
+@functools.cache
+def canonical_time_zones() -> tuple[str, ...]:
+    """The time zones a picker offers, sorted: UTC and each country's zones.
+
+    They are the zones of tzdata's ``zone.tab`` (418 in 2026), so backward-compatible
+    aliases such as ``Africa/Asmera`` or ``US/Eastern`` are left out; such a name
+    still works where it is stored. Without that table, every zone this machine knows.
+    """
+    names = {"UTC", *_zone_table_names()}
+    if len(names) == 1:
+        names = set(available_timezones())
+    return tuple(sorted(name for name in names if is_time_zone(name)))
+
+
+def _zone_table_names() -> list[str]:
+    """The zone names in the first ``zone.tab`` found."""
+    for text in _zone_tables():
+        return [
+            columns[2]
+            for line in text.splitlines()
+            if not line.startswith("#")
+            and len(columns := line.split("\t")) >= ZONE_TABLE_COLUMNS
+        ]
+    return []
+
+
+def _zone_tables() -> Iterator[str]:
+    """The text of each ``zone.tab`` there is, the tzdata package's first."""
+    with contextlib.suppress(ModuleNotFoundError, OSError):
+        package = resources.files("tzdata")
+        yield package.joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    for folder in TZPATH:
+        with contextlib.suppress(OSError):
+            yield (Path(folder) / "zone.tab").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, slots=True)

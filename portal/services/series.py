@@ -42,7 +42,14 @@ from portal.services.sessions import (
     schedule_in_utc,
     typed_times,
 )
-from portal.services.wall_clock import ClockIssue, day_text, resolve_local_time
+from portal.services.wall_clock import (
+    LATEST_DAY,
+    ClockIssue,
+    check_schedulable_day,
+    day_text,
+    is_schedulable_day,
+    resolve_local_time,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,21 +100,26 @@ def occurrence_dates(first: date, recurrence: Recurrence) -> list[date]:
         raise ValidationFailed(
             "Say how many sessions the series has, or its last date.", "count"
         )
-    if recurrence.until is not None and recurrence.until < first:
-        raise ValidationFailed(
-            "The last date cannot be before the first session.", "until"
-        )
+    check_schedulable_day(first, "starts_at")
+    if recurrence.until is not None:
+        check_schedulable_day(recurrence.until, "until")
+        if recurrence.until < first:
+            raise ValidationFailed(
+                "The last date cannot be before the first session.", "until"
+            )
     limit = recurrence.count if recurrence.count is not None else MAX_OCCURRENCES + 1
     dates: list[date] = []
     for index in range(limit):
-        try:
-            day = _nth_date(first, recurrence, index)
-        except (OverflowError, ValueError):
-            raise ValidationFailed(
-                "The series would run past the year 9999.", "until"
-            ) from None
+        day = _nth_date(first, recurrence, index)
         if recurrence.until is not None and day > recurrence.until:
             return dates
+        if not is_schedulable_day(day):
+            raise ValidationFailed(
+                f"The series would run past {day_text(LATEST_DAY)}, the last day "
+                "a session can take place on. Choose fewer sessions or a shorter "
+                "step.",
+                "count",
+            )
         dates.append(day)
     if len(dates) > MAX_OCCURRENCES:
         raise ValidationFailed(
@@ -213,10 +225,11 @@ def update_series(
 ) -> SeriesSaved:
     """Change a series: its shared details, its host and its dates.
 
-    A detail changed here is set on every occurrence; a detail left as it was keeps
-    each occurrence's own value. New dates move the occurrences in place, in order;
-    occurrences beyond the new end are deleted, unless someone registered for or
-    joined them: those are kept as sessions of their own, outside the series.
+    A detail changed here is set on every occurrence that stays in the series; a
+    detail left as it was keeps each occurrence's own value. New dates move the
+    occurrences in place, in order; occurrences beyond the new end are deleted,
+    unless someone registered for or joined them: those are kept as sessions of
+    their own, outside the series, with the title and details they had.
     """
     occurrences = ordered_occurrences(series)
     template = occurrences[0] if occurrences else None
@@ -233,7 +246,9 @@ def update_series(
         for name, value in values.items()
         if template is None or getattr(template, name) != value
     }
-    for occurrence in occurrences:
+    # Occurrences past the new end leave the series (or go) as they were.
+    staying = occurrences[: len(times)] if is_rescheduled else occurrences
+    for occurrence in staying:
         for name, value in changed.items():
             setattr(occurrence, name, value)
         occurrence.owner = owner

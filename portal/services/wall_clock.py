@@ -13,6 +13,15 @@ from zoneinfo import ZoneInfo
 
 from portal.errors import ValidationFailed
 
+#: The first and last days a session may take place on. Far enough either way for
+#: any real session; near the calendar's own limits (years 1 and 9999) a time in UTC
+#: would fall outside it.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+DATE_RANGE_MESSAGE = (
+    f"Enter a date from the year {EARLIEST_DAY.year} to {LATEST_DAY.year}."
+)
+
 
 class ClockIssue(enum.Enum):
     """What a clock change does to a wall-clock time."""
@@ -68,14 +77,29 @@ def clock_change_around(local: datetime, time_zone: str) -> tuple[datetime, date
 
 
 def day_text(moment: datetime | date) -> str:
+    """``Tuesday, 19 October 2027``."""
     return f"{moment:%A}, {moment.day} {moment:%B %Y}"
+
+
+def is_schedulable_day(moment: datetime | date) -> bool:
+    """Whether a session may take place on this day (years 2000 to 2199)."""
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def check_schedulable_day(moment: datetime | date, field_name: str) -> None:
+    """Refuse a typed date outside the years sessions may take place in."""
+    if not is_schedulable_day(moment):
+        raise ValidationFailed(DATE_RANGE_MESSAGE, field_name)
 
 
 def entered_instant(
     local: datetime, time_zone: str, field_name: str, notices: list[str]
 ) -> datetime:
-    """A typed start or end in UTC; refuses a time the clocks skip, and notes one
-    they show twice (taken the first time)."""
+    """A typed start or end in UTC; refuses a day outside the years sessions take
+    place in and a time the clocks skip, and notes one they show twice (taken the
+    first time)."""
+    check_schedulable_day(local, field_name)
     instant, issue = resolve_local_time(local, time_zone)
     if issue is ClockIssue.NONE:
         return instant

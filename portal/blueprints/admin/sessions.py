@@ -10,24 +10,28 @@ from portal.blueprints.admin import bp
 from portal.extensions import db
 from portal.models import Event
 from portal.services.links import event_addresses
-from portal.services.permissions import can_manage_event, visible_events
+from portal.services.permissions import can_manage_event
+from portal.services.session_overview import list_sessions, session_details
 
 
 @bp.get("/")
 def sessions() -> str:
-    """The sessions the signed-in account may see."""
-    events = db.session.scalars(visible_events(current_user)).all()
-    return render_template("admin/sessions.html", events=events)
+    """The sessions the signed-in account may see: upcoming first, then past."""
+    return render_template("admin/sessions.html", sessions=list_sessions(current_user))
 
 
 @bp.get("/sessions/<int:event_id>")
 def session_detail(event_id: int) -> str:
-    """One session: its schedule, its three addresses and the embed snippet."""
+    """One session: its schedule, its three addresses, the embed snippet and
+    everything a host needs to run it."""
     event = managed_event_or_404(event_id)
     if event.is_room:
         abort(404)
     return render_template(
-        "admin/session.html", event=event, addresses=event_addresses(event)
+        "admin/session.html",
+        event=event,
+        addresses=event_addresses(event),
+        details=session_details(event),
     )
 
 
