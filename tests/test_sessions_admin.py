@@ -221,6 +221,27 @@ def test_the_new_session_form_offers_enabled_types_and_the_host_time_zone(
     }
 
 
+def test_the_same_new_session_form_sent_twice_creates_one_session(
+    admin_client: FlaskClient,
+) -> None:
+    values = {**session_form_values(page(admin_client.get("/admin/sessions/new")))}
+    values.update(NEW_WEBINAR)
+
+    first = admin_client.post("/admin/sessions/new", data=values)
+    again = admin_client.post("/admin/sessions/new", data=values)
+    shown = flashes(admin_client, "/admin/")
+    fresh = submit(admin_client, "/admin/sessions/new", **NEW_WEBINAR)
+
+    assert first.status_code == again.status_code == fresh.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert fresh.headers["Location"] != first.headers["Location"]
+    titles = db.session.scalars(
+        sa.select(Event.title).where(Event.title == NEW_WEBINAR["title"])
+    ).all()
+    assert len(titles) == 2
+    assert shown[-1] == "That was created already; here it is."
+
+
 def test_an_admin_creates_a_session_for_a_host(
     admin_client: FlaskClient, make_user: Callable[..., User]
 ) -> None:

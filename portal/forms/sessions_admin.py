@@ -7,6 +7,7 @@ never on the shared classes.
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -318,6 +320,8 @@ class NewSessionForm(RepeatingForm):
     """A new session, repeating or not."""
 
     may_stay_single = True
+    #: A key of this one form, so that sending it again creates nothing more.
+    submission = HiddenField(validators=[Length(max=64)])
 
 
 class SeriesForm(RepeatingForm):
@@ -388,6 +392,7 @@ def _campaign_choices(current: str | None) -> list[Any]:
 def new_session_data(user: User) -> dict[str, Any]:
     """What a new session's form starts with."""
     return {
+        "submission": secrets.token_urlsafe(16),
         "time_zone": user.time_zone,
         "owner_id": user.id,
         "has_video": True,

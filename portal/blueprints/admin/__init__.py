@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -35,6 +35,26 @@ def page_number() -> int:
     """The ``page`` the address asks for: 1 when missing or not a page number."""
     page = request.args.get("page", 1, type=int)
     return min(max(page, 1), LAST_PAGE)
+
+
+#: How many recent creations the signed-in person's session remembers.
+REMEMBERED_SUBMISSIONS = 20
+
+
+def earlier_result(submission: str | None) -> str | None:
+    """Where the form sent before with this key led, if it was sent already."""
+    if not submission:
+        return None
+    return dict(session.get("submitted", {})).get(submission)
+
+
+def remember_result(submission: str | None, target: str) -> None:
+    """Note that the form with this key was done, and led to ``target``."""
+    if not submission:
+        return
+    done = dict(session.get("submitted", {}))
+    done[submission] = target
+    session["submitted"] = dict(list(done.items())[-REMEMBERED_SUBMISSIONS:])
 
 
 def show_error(form: Any, error: ValidationFailed) -> None:

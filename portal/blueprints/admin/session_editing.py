@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal.blueprints.admin import bp, show_error
+from portal.blueprints.admin import bp, earlier_result, remember_result, show_error
 from portal.blueprints.admin.sessions import managed_event_or_404
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -45,6 +45,11 @@ def session_new() -> Page:
     form = session_form(
         NewSessionForm, current_user, data=new_session_data(current_user)
     )
+    # The same form sent again (the back button, a second click) creates nothing.
+    earlier = earlier_result(form.submission.data) if request.method == "POST" else None
+    if earlier is not None:
+        flash("That was created already; here it is.")
+        return redirect(earlier, 303)
     if not form.validate_on_submit():
         return _page("admin/session_editing/session_new.html", form)
 
@@ -67,6 +72,7 @@ def session_new() -> Page:
         flash(f"Created “{saved.event.title}”.")
         _flash_notices(saved.notices)
         target = url_for("admin.session_detail", event_id=saved.event.id)
+    remember_result(form.submission.data, target)
     return redirect(target, 303)
 
 
