@@ -43,6 +43,9 @@ def base_config(database_url: str) -> dict[str, Any]:
         "PUBLIC_URL": "http://portal.test",
         # The work a request leads to is done when its answer has been read.
         "PROCESSING": "after_response",
+        # Tests send many forms from one address; the limits have tests of their own
+        # (make_app(RATELIMIT_ENABLED=True)).
+        "RATELIMIT_ENABLED": False,
     }
 
 
@@ -99,6 +102,25 @@ def app(database_url: str) -> Iterator[Flask]:
             processor.stop()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Another application on the test's database, with settings changed:
+    ``make_app(TRUSTED_PROXIES=1)``. Use it through its client; the test's own
+    application context stays the one of ``app``."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        application = create_app({**base_config(database_url), **overrides})
+        application.test_client_class = BufferedClient
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
 
 
 class BufferedClient(FlaskClient):
