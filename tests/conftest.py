@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from portal import create_app
@@ -28,6 +29,20 @@ from portal.extensions import db
 from portal.models import Event, EventType, Role, User
 from portal.services.accounts import create_user
 from portal.services.events import EventDetails, create_event
+
+# Property tests reuse the test's application for every example (the database fills
+# up as it would in use), and are never timed.
+settings.register_profile(
+    "dev",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# CI: a thousand examples on each database, from a fresh clone with nothing to replay.
+settings.register_profile(
+    "ci", parent=settings.get_profile("dev"), max_examples=1000, database=None
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

@@ -203,6 +203,28 @@ def test_parameters_and_fields_the_form_does_not_have_are_ignored(
     assert registrant().answer("Title") == "Engineer"
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/e/%00/register",
+        "/embed/%00/register",
+        "/room/%00/join",
+        "/e/{key}/join?t=%00",
+        "/e/{key}/registered/%00",
+        "/e/{key}/registered/a%00b/calendar.ics",
+        "/e/{key}%C3%A9/register",
+    ],
+)
+def test_keys_and_tokens_that_cannot_be_ours_name_nothing(
+    client: FlaskClient, make_event: Callable[..., Event], address: str
+) -> None:
+    response = client.get(address.format(key=make_event().key))
+
+    assert response.status_code in (200, 404)
+    if response.status_code == 200:
+        assert page(response).find("input", attrs={"name": "sf_Email"}) is not None
+
+
 def test_the_same_parameter_twice_takes_the_first(
     client: FlaskClient, make_event: Callable[..., Event]
 ) -> None:
