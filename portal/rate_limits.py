@@ -52,8 +52,10 @@ def init_rate_limits(
     limiter = Limiter(
         key_func=get_remote_address,
         headers_enabled=True,
-        # A storage that is down must not take the forms down with it.
+        # A storage that is down must not take the forms down with it: each process
+        # counts in its own memory until the storage is back.
         swallow_errors=True,
+        in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
     for blueprint in public:

@@ -216,6 +216,18 @@ def test_processes_sharing_redis_share_the_counts(
     assert answers == [422, 422, 422, 429]
 
 
+def test_a_storage_that_is_down_falls_back_to_counting_in_memory(
+    limited: Callable[..., FlaskClient], make_event: Callable[..., Event]
+) -> None:
+    # Nothing listens on port 1: every connection is refused at once.
+    client = limited(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    url = f"/e/{make_event().key}/register"
+
+    answers = [client.post(url).status_code for _ in range(4)]
+
+    assert answers == [422, 422, 422, 429]
+
+
 # The honeypot
 
 

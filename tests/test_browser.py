@@ -88,6 +88,11 @@ def test_hosted_registration_with_an_empty_required_field_a_picklist_and_a_prefi
 ) -> None:
     event = make_event()
     tab.goto(f"{portal}/e/{event.key}/register?sf_LeadSource=Spring+Newsletter")
+    # The honeypot is out of the accessibility tree and out of the tab order.
+    expect(tab.get_by_role("textbox", name="Leave this box empty")).to_have_count(0)
+    tab.get_by_label("Industry").focus()
+    tab.keyboard.press("Tab")
+    expect(tab.get_by_role("button", name="Register")).to_be_focused()
 
     tab.get_by_label("First Name").fill("Ada")
     tab.get_by_label("Email").fill("ada@example.com")

@@ -32,7 +32,7 @@ from portal.services.calendar import registrant_calendar
 from portal.services.events import event_by_key
 from portal.services.fields import FieldSpec, effective_fields
 from portal.services.links import calendar_url, personal_join_url
-from portal.services.prefill import SIGNATURE_PARAMETER, read_prefill, signed_prefill
+from portal.services.prefill import locked_prefill, read_prefill
 from portal.services.registration import (
     RegistrationClosed,
     record_join,
@@ -225,21 +225,7 @@ def _form_meta(
         carried = locked_values_of(request.form.get("form_token"), context)
         return {"csrf_context": context, "locked_values": locked_values(specs, carried)}
 
-    prefill = read_prefill(request.args.items(multi=True))
-    signature = request.args.get(SIGNATURE_PARAMETER)
-    values = locked_values(specs, signed_prefill(event.key, prefill, signature))
-    ignored = [
-        spec.display_name
-        for spec in specs
-        if spec.is_locked and spec.param_key in prefill and spec.param_key not in values
-    ]
-    if ignored:
-        logger.info(
-            "Kept the defaults of locked fields %s of event %s: the link is not one "
-            "the tracked-link builder signed",
-            ", ".join(ignored),
-            event.id,
-        )
+    values = locked_prefill(event, specs, list(request.args.items(multi=True)))
     return {"csrf_context": context, "locked_values": values}
 
 

@@ -9,12 +9,18 @@ locked field takes its value only from a link whose signature holds: editing any
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 
 from flask import current_app
 from itsdangerous import BadSignature, Signer
 
+from portal.forms.attendee import locked_values
+from portal.models import Event
 from portal.models.field import param_key_for
+from portal.services.fields import FieldSpec
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "sf_"
 #: The query parameter that carries a tracked link's signature.
@@ -55,6 +61,32 @@ def signed_prefill(
     except (BadSignature, UnicodeEncodeError):
         is_valid = False
     return dict(prefill) if is_valid else {}
+
+
+def locked_prefill(
+    event: Event, specs: tuple[FieldSpec, ...], query: Sequence[tuple[str, str]]
+) -> dict[str, str]:
+    """The values an address gives the locked fields of ``specs``, by prefill key:
+    only those of a link the tracked-link builder signed, each checked like any
+    hidden prefill. Logs the locked fields whose value it did not take."""
+    prefill = read_prefill(query)
+    signature = next(
+        (value for name, value in query if name == SIGNATURE_PARAMETER), None
+    )
+    values = locked_values(specs, signed_prefill(event.key, prefill, signature))
+    ignored = [
+        spec.display_name
+        for spec in specs
+        if spec.is_locked and spec.param_key in prefill and spec.param_key not in values
+    ]
+    if ignored:
+        logger.info(
+            "Kept the defaults of locked fields %s of event %s: the link is not one "
+            "the tracked-link builder signed",
+            ", ".join(ignored),
+            event.id,
+        )
+    return values
 
 
 def _signer() -> Signer:
