@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from portal.blueprints import admin, api, auth, embed, public
     from portal.cli import register_commands
+    from portal.rate_limits import init_rate_limits, trust_proxies
     from portal.security import add_security_headers
     from portal.services.runners import start_background_processing
     from portal.templating import register_template_helpers
@@ -49,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(embed.bp)
     # The attendance API is signed with a shared secret; it has no cookies to abuse.
     csrf.exempt(api.bp)
+    trust_proxies(app)
+    init_rate_limits(app, public=[public.bp, embed.bp], sign_in=auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(auth.bp)

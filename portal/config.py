@@ -40,6 +40,21 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,
     "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
+    # Cookies of Flask-Login's "remember me", were it ever used: like the session's.
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": None,
+    # Seconds a browser keeps to HTTPS after a page served over HTTPS (0: no HSTS).
+    "HSTS_MAX_AGE": 365 * 24 * 60 * 60,
+    # Proxies in front of the portal whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed (0: none; the client is the address that connected).
+    "TRUSTED_PROXIES": 0,
+    # Rate limits on the public forms' POSTs, per client address (Flask-Limiter's
+    # notation), and where the counts are kept: in each process's memory, or
+    # redis://host:6379 to share them between processes and servers.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_PUBLIC_FORMS": "20 per minute; 200 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
     # How long an admin form stays valid, in seconds.
     "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
     # The CRM activities are sent to: "builtin" (the portal's own tables) or
@@ -166,8 +181,11 @@ def check_config(app: Flask) -> None:
             f"PUBLIC_URL must start with http:// or https://, not {public_url!r}."
         )
     app.config["PUBLIC_URL"] = public_url.rstrip("/")
-    if app.config["SESSION_COOKIE_SECURE"] is None:
-        app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config[name] is None:
+            app.config[name] = public_url.startswith("https://")
+    if int(app.config["TRUSTED_PROXIES"]) < 0:
+        raise ConfigurationError("TRUSTED_PROXIES must be 0 or more.")
 
 
 def check_salesforce_config(config: Mapping[str, Any]) -> None:
@@ -271,7 +289,7 @@ def _typed(key: str, text: str) -> Any:
 
 
 #: Switches whose default is None ("decide for me") but which are set as booleans.
-_SWITCHES = {"SESSION_COOKIE_SECURE"}
+_SWITCHES = {"SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"}
 
 
 def _default_sqlite_url(app: Flask) -> str:

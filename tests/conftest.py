@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup
 from fakeorg.contract import BACKENDS, ContractOrg, open_org
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from portal import create_app
@@ -32,6 +33,20 @@ from portal.models import Event, EventType, Role, User
 from portal.services.accounts import create_user
 from portal.services.events import EventDetails, create_event
 from portal.services.signatures import portal_signature, zoom_signature
+
+# Property tests reuse the test's application for every example (the database fills
+# up as it would in use), and are never timed.
+settings.register_profile(
+    "dev",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# CI: a thousand examples on each database, from a fresh clone with nothing to replay.
+settings.register_profile(
+    "ci", parent=settings.get_profile("dev"), max_examples=1000, database=None
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -47,6 +62,9 @@ def base_config(database_url: str) -> dict[str, Any]:
         "PUBLIC_URL": "http://portal.test",
         # The work a request leads to is done when its answer has been read.
         "PROCESSING": "after_response",
+        # Tests send many forms from one address; the limits have tests of their own
+        # (make_app(RATELIMIT_ENABLED=True)).
+        "RATELIMIT_ENABLED": False,
     }
 
 
@@ -125,6 +143,25 @@ def org(app: Flask, backend: str) -> Iterator[ContractOrg]:
     ``backend_settings(backend)``, so that the portal feeds that backend.
     """
     yield from open_org(backend)
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Another application on the test's database, with settings changed:
+    ``make_app(TRUSTED_PROXIES=1)``. Use it through its client; the test's own
+    application context stays the one of ``app``."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        application = create_app({**base_config(database_url), **overrides})
+        application.test_client_class = BufferedClient
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
 
 
 class BufferedClient(FlaskClient):

@@ -224,26 +224,28 @@ def test_the_list_shows_each_field_in_order_with_its_parameter_and_buttons(
     assert row_names(soup) == DEFAULT_NAMES
     rows = soup.select(".field-table tbody tr")
     cells = [cell.get_text(" ", strip=True) for cell in rows[5].find_all("td")]
-    assert cells[:7] == [
+    assert cells[:8] == [
         "sf_Industry",
         "none",
         "Industry",
         "no",
         "no",
+        "no",
         "none",
         "32 options: Agriculture; Apparel; Banking; …",
     ]
-    lead_source = [cell.get_text(strip=True) for cell in rows[6].find_all("td")][:6]
+    lead_source = [cell.get_text(strip=True) for cell in rows[6].find_all("td")][:7]
     assert lead_source == [
         "sf_LeadSource",
         "LeadSource",
         "LeadSource",
         "no",
         "yes",
+        "no",
         "Web",
     ]
-    first = [cell.get_text(strip=True) for cell in rows[0].find_all("td")][3:5]
-    assert first == ["always", "never"]
+    first = [cell.get_text(strip=True) for cell in rows[0].find_all("td")][3:6]
+    assert first == ["always", "never", "never"]
 
     assert soup.find("button", attrs={"aria-label": "Move First Name up"}).has_attr(
         "disabled"

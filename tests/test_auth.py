@@ -91,6 +91,10 @@ def test_an_inactive_account_cannot_sign_in(
         "javascript:alert(1)",
         "http:/evil.example",
         "/admin/\r\nSet-Cookie: x=1",
+        "/\t/evil.example",
+        "  //evil.example",
+        "https:evil.example",
+        "evil.example/admin/",
     ],
 )
 def test_the_next_address_only_ever_leads_back_to_the_portal(

@@ -88,6 +88,15 @@ def test_unusable_settings_are_refused(settings: dict[str, str], message: str) -
         ("PORTAL_PROCESSING_POLL_SECONDS", "0.5", "PROCESSING_POLL_SECONDS", 0.5),
         ("PORTAL_SESSION_COOKIE_SECURE", "1", "SESSION_COOKIE_SECURE", True),
         ("PORTAL_SOMETHING_NEW", "[1, 2]", "SOMETHING_NEW", "[1, 2]"),
+        ("PORTAL_TRUSTED_PROXIES", "2", "TRUSTED_PROXIES", 2),
+        ("PORTAL_RATELIMIT_ENABLED", "false", "RATELIMIT_ENABLED", False),
+        (
+            "PORTAL_RATELIMIT_STORAGE_URI",
+            "redis://127.0.0.1:6379",
+            "RATELIMIT_STORAGE_URI",
+            "redis://127.0.0.1:6379",
+        ),
+        ("PORTAL_HSTS_MAX_AGE", "0", "HSTS_MAX_AGE", 0),
     ],
 )
 def test_environment_values_take_the_type_of_their_setting(
@@ -111,6 +120,8 @@ def test_environment_values_take_the_type_of_their_setting(
         ("PORTAL_SMTP_PORT", "twenty-five", "whole number"),
         ("PORTAL_SMTP_SSL", "maybe", "true or false"),
         ("PORTAL_PROCESSING", "sometimes", "PROCESSING must be one of"),
+        ("PORTAL_TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be 0 or more"),
+        ("PORTAL_RATELIMIT_PUBLIC_FORMS", "lots", "RATELIMIT_PUBLIC_FORMS must be"),
     ],
 )
 def test_environment_values_that_cannot_work_stop_the_app(

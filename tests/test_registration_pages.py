@@ -56,6 +56,8 @@ def test_form_lists_the_default_fields_in_order(
         "Company * (required)",
         "Title",
         "Industry",
+        # The honeypot, out of sight and reach (tests/test_abuse.py).
+        "Leave this box empty",
     ]
     for label in soup.select("form label"):
         control = soup.find(id=label["for"])
@@ -74,6 +76,7 @@ def test_form_lists_the_default_fields_in_order(
         "sf_Title",
         "sf_Industry",
         "sf_LeadSource",
+        "comments",
     ]
 
 

@@ -366,7 +366,7 @@ def test_an_ended_session_and_a_missing_meeting_address_are_pointed_out(
     past = datetime.now(UTC) - timedelta(days=2)
     event = make_event(starts_at=past, join_url="")
 
-    register = build_tracked_link(event, LinkPage.EMBED, {})
+    register = build_tracked_link(event, LinkPage.REGISTER, {})
     join = build_tracked_link(event, LinkPage.JOIN, {})
 
     assert register.notices == (

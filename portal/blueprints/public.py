@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,9 @@ from portal.forms.attendee import (
     build_attendee_form,
     build_join_button_form,
     initial_values,
+    locked_values,
 )
+from portal.forms.tokens import locked_values_of
 from portal.models import ActivityKind, Event, Registrant, utcnow
 from portal.security import let_forms_leave
 from portal.services.action_sets import effective_action_set
@@ -29,7 +32,7 @@ from portal.services.calendar import registrant_calendar
 from portal.services.events import event_by_key
 from portal.services.fields import FieldSpec, effective_fields
 from portal.services.links import calendar_url, personal_join_url
-from portal.services.prefill import read_prefill
+from portal.services.prefill import locked_prefill, read_prefill
 from portal.services.registration import (
     RegistrationClosed,
     record_join,
@@ -38,6 +41,7 @@ from portal.services.registration import (
 )
 
 bp = Blueprint("public", __name__)
+logger = logging.getLogger(__name__)
 
 Page = str | BaseResponse | tuple[str, int]
 
@@ -104,12 +108,17 @@ def registration_page(event: Event, *, embedded: bool) -> Page:
 
     specs = effective_fields(event)
     form_class = build_attendee_form(specs)
-    meta = {"csrf_context": f"{'embed' if embedded else 'register'}:{event.key}"}
+    meta = _form_meta(
+        event, specs, f"{'embed' if embedded else 'register'}:{event.key}"
+    )
     if request.method != "POST":
         form = _fresh_form(form_class, specs, meta)
         return _render_form("public/register.html", event, form, layout=layout)
 
     form = form_class(request.form, meta=meta)
+    if form.is_from_a_bot():
+        _log_bot(event)
+        return render_template("public/received.html", event=event, layout=layout)
     if not form.validate():
         return _render_form("public/register.html", event, form, layout=layout)
     try:
@@ -168,6 +177,7 @@ def join_page(event: Event) -> Page:
 
     specs = effective_fields(event)
     form_class = build_attendee_form(specs, password_check=password_check)
+    meta = _form_meta(event, specs, meta["csrf_context"])
     if request.method != "POST":
         form = _fresh_form(form_class, specs, meta)
         return _render_form(
@@ -175,6 +185,9 @@ def join_page(event: Event) -> Page:
         )
 
     form = form_class(request.form, meta=meta)
+    if form.is_from_a_bot():
+        _log_bot(event)
+        return redirect(event.join_url, code=303)
     if not form.validate():
         return _render_form("public/join.html", event, form)
     record_join(event, submission_id=str(form.submission_id), answers=form.answers())
@@ -198,6 +211,31 @@ def _personal_join(
         return _render_form("public/join.html", event, form, registrant=registrant)
     record_join(event, submission_id=str(form.submission_id), registrant=registrant)
     return redirect(event.join_url, code=303)
+
+
+def _form_meta(
+    event: Event, specs: tuple[FieldSpec, ...], context: str
+) -> dict[str, Any]:
+    """The form's page context and the values of its locked fields.
+
+    A form as first shown takes them from the address, if the tracked-link builder
+    signed it; a sent form from its own token, which the portal signed.
+    """
+    if request.method == "POST":
+        carried = locked_values_of(request.form.get("form_token"), context)
+        return {"csrf_context": context, "locked_values": locked_values(specs, carried)}
+
+    values = locked_prefill(event, specs, list(request.args.items(multi=True)))
+    return {"csrf_context": context, "locked_values": values}
+
+
+def _log_bot(event: Event) -> None:
+    logger.warning(
+        "Honeypot filled on %s for event %s from %s; nothing recorded",
+        request.path,
+        event.id,
+        request.remote_addr,
+    )
 
 
 def _fresh_form(form_class: Any, specs: tuple[FieldSpec, ...], meta: Any) -> Any:

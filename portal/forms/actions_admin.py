@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import (
@@ -271,6 +272,15 @@ class SiteSettingsForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+    embed_origins = TextAreaField(
+        "Sites that may show the embeddable form",
+        validators=[Length(max=10_000, message="That is more sites than fit here.")],
+        render_kw={"rows": 4, "spellcheck": "false"},
+    )
+
+    def origin_lines(self) -> list[str]:
+        """The sites typed, one a line."""
+        return (self.embed_origins.data or "").splitlines()
 
     def offer_accounts(self, accounts: Sequence[tuple[str, str]]) -> None:
         """Offer these (id, name) accounts, after "No preferred account"."""

@@ -4,6 +4,11 @@ Every field definition becomes one WTForms field through :data:`FIELD_KINDS`, th
 registry of the kinds a form can hold. The input's name is the field's prefill
 parameter (``sf_LeadSource``), so an address's query string and a form's body speak
 the same language, and a reordered list never sends a value to the wrong field.
+
+A locked field has no input at all: its value travels inside the form's signed token
+(see :mod:`portal.forms.tokens`), so neither the address nor the body can change it.
+Every attendee form also has a honeypot, a text box people never see or reach that
+bots fill in.
 """
 
 from __future__ import annotations
@@ -207,18 +212,37 @@ class AttendeeForm(PublicForm):
 
     specs: tuple[FieldSpec, ...] = ()
 
+    #: The honeypot: positioned off the page, hidden from screen readers and skipped
+    #: by the keyboard, so only a program that fills every box fills it.
+    comments = StringField(
+        "Leave this box empty",
+        render_kw={"tabindex": "-1", "autocomplete": "off"},
+    )
+
     def attendee_fields(self) -> list[Field]:
-        """The fields built from definitions, in the list's order."""
-        return [self[spec.param_name] for spec in self.specs]
+        """The fields built from definitions that have an input, in the list's order."""
+        return [self[spec.param_name] for spec in self.specs if not spec.is_locked]
+
+    def is_from_a_bot(self) -> bool:
+        """Whether the honeypot was filled in."""
+        return bool((self.comments.data or "").strip())
 
     def answers(self) -> list[Answer]:
-        """Every field's cleaned value, in order, after a successful validation."""
+        """Every field's cleaned value, in order, after a successful validation.
+
+        A locked field's value is the one its signed token carries, else its default.
+        """
+        locked = getattr(self.meta, "locked_values", None) or {}
         return [
             Answer(
                 field=spec.display_name,
                 contact_field=spec.contact_field,
                 lead_field=spec.lead_field,
-                value=self[spec.param_name].data or "",
+                value=(
+                    locked.get(spec.param_key, spec.default_value)
+                    if spec.is_locked
+                    else self[spec.param_name].data or ""
+                ),
                 fixed=spec.fixed,
             )
             for spec in self.specs
@@ -236,7 +260,8 @@ def build_attendee_form(
     """
     attributes: dict[str, Any] = {"specs": specs}
     for spec in specs:
-        attributes[spec.param_name] = FIELD_KINDS[field_kind(spec)](spec)
+        if not spec.is_locked:
+            attributes[spec.param_name] = FIELD_KINDS[field_kind(spec)](spec)
     if password_check is not None:
         attributes["join_password"] = _password_field(password_check)
     return type("AttendeeForm", (AttendeeForm,), attributes)
@@ -267,8 +292,28 @@ def initial_values(
     """
     values = {}
     for spec in specs:
+        if spec.is_locked:
+            continue
         value = _prefilled(spec, prefill.get(spec.param_key))
         values[spec.param_name] = spec.default_value if value is None else value
+    return values
+
+
+def locked_values(
+    specs: tuple[FieldSpec, ...], signed: Mapping[str, str]
+) -> dict[str, str]:
+    """The values of locked fields from a signed link's prefill, by prefill key.
+
+    Each is checked like any hidden prefill (a picklist option, the field's length);
+    a field without a usable value is left out and keeps its default.
+    """
+    values = {}
+    for spec in specs:
+        if not spec.is_locked or spec.param_key not in signed:
+            continue
+        value = clean_text(_prefilled(spec, signed[spec.param_key]))
+        if value:
+            values[spec.param_key] = value
     return values
 
 

@@ -51,6 +51,7 @@ class FieldDefinitionForm(FlaskForm):
     )
     is_required = BooleanField("Required")
     is_hidden = BooleanField("Hidden")
+    is_locked = BooleanField("Locked: prefilled only by signed tracked links")
     default_value = StringField(
         "Default value",
         validators=[
@@ -91,6 +92,7 @@ class FieldDefinitionForm(FlaskForm):
             or "",
             is_required=bool(entered("is_required", True)),
             is_hidden=bool(entered("is_hidden", False)),
+            is_locked=bool(entered("is_locked", False)),
             default_value=self.default_value.data or "",
             options_text=entered("options", "") or "",
         )
@@ -115,6 +117,7 @@ def field_definition_form(
             "lead_field": definition.lead_field,
             "is_required": definition.is_required,
             "is_hidden": definition.is_hidden,
+            "is_locked": definition.is_locked,
             "default_value": definition.default_value,
             "options": options_text(definition),
         }
@@ -129,6 +132,7 @@ def field_definition_form(
         if fixed.is_always_required:
             del form.is_required
             del form.is_hidden
+            del form.is_locked
             del form.options
     return form
 

@@ -145,6 +145,11 @@ def _help(spec: FieldSpec) -> str:
     parts = [f"Parameter {spec.param_name}."]
     if spec.is_hidden:
         parts.append("Attendees do not see this field; it is sent as set here.")
+    if spec.is_locked:
+        parts.append(
+            "Locked: only links built on this page fill it (they are signed); a "
+            "link edited by hand leaves the default."
+        )
     if spec.default_value:
         parts.append(f"When not set, the default “{spec.default_value}” applies.")
     return " ".join(parts)

@@ -4,12 +4,14 @@ An embedded form lives in a cross-site iframe, where browsers increasingly refus
 third-party cookies, so the usual session-bound CSRF token cannot work there. Public
 forms instead carry a token signed with the site's secret, bound to the page it was
 issued for and stamped with its issue time. Each token also names one submission, so
-that the same form sent twice can be recognised.
+that the same form sent twice can be recognised, and carries the values of locked
+fields that came from a signed link, so that they reach the server unchanged.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -31,11 +33,36 @@ def _serializer() -> URLSafeTimedSerializer:
     )
 
 
-def issue_token(context: str) -> str:
-    """A new signed token for a form shown on the page named ``context``."""
-    return _serializer().dumps(
-        {"page": context, "submission": secrets.token_urlsafe(12)}
-    )
+def issue_token(context: str, locked_values: Mapping[str, str] | None = None) -> str:
+    """A new signed token for a form shown on the page named ``context``, carrying
+    ``locked_values`` (locked fields' values by prefill key)."""
+    payload: dict[str, Any] = {"page": context, "submission": secrets.token_urlsafe(12)}
+    if locked_values:
+        payload["locked"] = dict(locked_values)
+    return _serializer().dumps(payload)
+
+
+def locked_values_of(token: str | None, context: str) -> dict[str, str]:
+    """The locked values a token signed for ``context`` carries, even when it has
+    expired (they were signed by the portal all the same); else nothing."""
+    if not token:
+        return {}
+    serializer = _serializer()
+    try:
+        payload: Any = serializer.loads(token)
+    except SignatureExpired as error:
+        # Raised only once the signature has been verified.
+        if not isinstance(error.payload, bytes):
+            return {}
+        payload = serializer.load_payload(error.payload)
+    except BadData:
+        return {}
+    if not isinstance(payload, dict) or payload.get("page") != context:
+        return {}
+    locked = payload.get("locked")
+    if not isinstance(locked, dict):
+        return {}
+    return {str(key): value for key, value in locked.items() if isinstance(value, str)}
 
 
 def read_token(token: str, context: str) -> str:
@@ -63,10 +90,11 @@ class SignedFormToken(CSRF):
 
     def setup_form(self, form: Form) -> Any:
         self.context = str(form.meta.csrf_context)
+        self.locked_values = getattr(form.meta, "locked_values", None) or {}
         return super().setup_form(form)
 
     def generate_csrf_token(self, csrf_token_field: Any) -> str:
-        return issue_token(self.context)
+        return issue_token(self.context, self.locked_values)
 
     def validate_csrf_token(self, form: Form, field: Any) -> None:
         if not field.data:

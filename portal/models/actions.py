@@ -149,6 +149,9 @@ class SiteSettings(Base):
     enabled_session_types: Mapped[list[str]] = mapped_column(
         sa.JSON, default=lambda: [kind.value for kind in EventType]
     )
+    #: Origins (``https://www.example.com``) whose pages may show the embeddable
+    #: form in a frame; no other site may.
+    embed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
     )

@@ -99,6 +99,9 @@ class FieldDefinition(Base):
     is_required: Mapped[bool] = mapped_column(default=False)
     is_hidden: Mapped[bool] = mapped_column(default=False)
     default_value: Mapped[str] = mapped_column(sa.String(255), default="")
+    #: Prefilled only from a link signed by the tracked-link builder; an edited or
+    #: unsigned address leaves the default in place.
+    is_locked: Mapped[bool] = mapped_column(default=False)
 
     field_list: Mapped[FieldList] = relationship(back_populates="definitions")
     options: Mapped[list[FieldOption]] = relationship(

@@ -9,6 +9,7 @@ until then (the series' or its scope's defaults), which stay as they were.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portal.crm import get_crm
@@ -42,6 +43,7 @@ from portal.services.campaign_status import (
     SessionEndStatuses,
     check_session_end_statuses,
 )
+from portal.services.framing import parse_embed_origins
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class SiteSettingsChanges:
     preferred_account_id: str
     campaign_influence: InfluenceMode
     enabled_session_types: list[str]
+    #: Origins that may frame the embeddable form, one an item, as typed.
+    embed_origins: Sequence[str] = ()
 
 
 def action_set_of(holder: ActionHolder) -> ActionSet:
@@ -334,12 +338,15 @@ def update_site_settings(changes: SiteSettingsChanges, *, actor: User) -> list[s
     if len(account_id) > ACCOUNT_ID_LENGTH:
         raise ValidationFailed("That is not a CRM account id.", "preferred_account_id")
 
+    embed_origins = parse_embed_origins(changes.embed_origins)
+
     settings = site_settings()
     wanted = {
         "ignore_crm_users": changes.ignore_crm_users,
         "preferred_account_id": account_id,
         "campaign_influence": changes.campaign_influence,
         "enabled_session_types": enabled,
+        "embed_origins": embed_origins,
     }
     changed = [
         name for name, value in wanted.items() if getattr(settings, name) != value

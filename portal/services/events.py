@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,9 +25,14 @@ def new_event_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+_URL_SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
 def event_by_key(key: str) -> Event | None:
     """The session or room whose public addresses carry ``key``."""
-    if not key or len(key) > 32:
+    # Keys are URL-safe base64; anything else (a NUL byte, which PostgreSQL refuses
+    # to compare) names no session.
+    if not _URL_SAFE_KEY.fullmatch(key):
         return None
     return db.session.scalar(sa.select(Event).where(Event.key == key))
 

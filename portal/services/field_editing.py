@@ -67,6 +67,8 @@ class FieldValues:
     lead_field: str = ""
     is_required: bool = False
     is_hidden: bool = False
+    #: Prefilled only from links the tracked-link builder signed (hidden fields).
+    is_locked: bool = False
     default_value: str = ""
     #: One option a line: ``Shown text = stored value`` or just ``value``.
     options_text: str = ""
@@ -394,6 +396,7 @@ class _Checked:
     lead_field: str
     is_required: bool
     is_hidden: bool
+    is_locked: bool
     default_value: str
     options: tuple[tuple[str, str], ...]
 
@@ -421,6 +424,11 @@ def _checked(
         raise ValidationFailed(f"{display_name} is always required.", "is_required")
     if always_there and values.is_hidden:
         raise ValidationFailed(f"{display_name} is always shown.", "is_hidden")
+    if values.is_locked and not values.is_hidden:
+        raise ValidationFailed(
+            "Only a hidden field can be locked: a visible one is typed by each person.",
+            "is_locked",
+        )
 
     options = parse_options(values.options_text)
     if options and always_there:
@@ -456,6 +464,7 @@ def _checked(
         lead_field=lead_field,
         is_required=values.is_required,
         is_hidden=values.is_hidden,
+        is_locked=values.is_locked,
         default_value=default_value,
         options=options,
     )
@@ -571,6 +580,7 @@ def _apply(definition: FieldDefinition, checked: _Checked) -> None:
     definition.lead_field = checked.lead_field
     definition.is_required = checked.is_required
     definition.is_hidden = checked.is_hidden
+    definition.is_locked = checked.is_locked
     definition.default_value = checked.default_value
     current = tuple((option.label, option.value) for option in definition.options)
     if current != checked.options:

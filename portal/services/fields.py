@@ -42,6 +42,8 @@ class FieldSpec:
     #: (shown text, stored value) pairs; empty for a text box.
     options: tuple[tuple[str, str], ...]
     max_length: int
+    #: Prefilled only from a link signed by the tracked-link builder.
+    is_locked: bool = False
 
     @property
     def param_name(self) -> str:
@@ -211,6 +213,7 @@ def copy_list(source: FieldList) -> FieldList:
             lead_field=definition.lead_field,
             is_required=definition.is_required,
             is_hidden=definition.is_hidden,
+            is_locked=definition.is_locked,
             default_value=definition.default_value,
             options=[
                 FieldOption(
@@ -265,4 +268,6 @@ def _spec(definition: FieldDefinition) -> FieldSpec:
         default_value=definition.default_value,
         options=tuple((option.label, option.value) for option in definition.options),
         max_length=field_length(definition.contact_field, definition.lead_field),
+        # Only hidden fields can be locked; a row that says otherwise is not.
+        is_locked=definition.is_locked and definition.is_hidden and not always,
     )

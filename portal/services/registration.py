@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -273,8 +274,15 @@ class _Join:
         return registrant
 
 
+_URL_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,43}")
+
+
 def registrant_by_token(event: Event, token: str) -> Registrant | None:
     """The registrant of ``event`` whose personal link carries ``token``."""
+    # Tokens are URL-safe base64; anything else (a NUL byte, which PostgreSQL
+    # refuses to compare) belongs to nobody.
+    if not _URL_SAFE_TOKEN.fullmatch(token):
+        return None
     registrant = db.session.scalar(
         sa.select(Registrant).where(Registrant.token == token)
     )

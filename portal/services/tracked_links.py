@@ -4,7 +4,8 @@ A marketer hands out ``/e/<key>/register?sf_LeadSource=Partner+Webinar`` so that
 registrant's lead source says where they came from. The values are checked here
 exactly as the public form will check them when the attendee sends it, so that a
 link never fills a field with a value the attendee would then be refused for (or,
-for a hidden field, could not even see and correct).
+for a hidden field, could not even see and correct). A link that fills a locked
+field is signed (``sig``, over every ``sf_`` value), which is what lets it fill it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from portal.forms.attendee import clean_text, field_kind
 from portal.models import Event, utcnow
 from portal.services.email_addresses import InvalidEmail, parse_email
 from portal.services.fields import FieldSpec, effective_fields
+from portal.services.framing import allowed_frame_origins
 from portal.services.links import embed_snippet, event_addresses
+from portal.services.prefill import SIGNATURE_PARAMETER, read_prefill, sign_prefill
 
 #: The campaign parameters web analytics and email tools read. The portal ignores
 #: them; a link may carry them so that it matches the marketer's other links.
@@ -98,17 +101,21 @@ def build_tracked_link(
     if event.is_room:
         raise ValueError("Personal rooms have a join page only; no tracked links.")
 
-    fields, errors = prefill_values(effective_fields(event), prefill)
+    specs = effective_fields(event)
+    fields, errors = prefill_values(specs, prefill)
     tags, tag_errors = campaign_tags(utm or {})
     errors.update(tag_errors)
     if errors:
         raise InvalidLinkValues(errors)
     values = (*fields, *tags)
 
-    address = with_query(
-        page_address(event, page),
-        [(value.parameter, value.value) for value in values],
-    )
+    parameters = [(value.parameter, value.value) for value in fields]
+    locked = {spec.param_name for spec in specs if spec.is_locked}
+    if any(value.parameter in locked for value in fields):
+        signature = sign_prefill(event.key, read_prefill(parameters))
+        parameters.append((SIGNATURE_PARAMETER, signature))
+    parameters += [(value.parameter, value.value) for value in tags]
+    address = with_query(page_address(event, page), parameters)
 
     return TrackedLink(
         page=page,
@@ -196,6 +203,15 @@ def link_notices(event: Event, page: LinkPage, *, now: datetime) -> tuple[str, .
         notices.append(
             "This session has ended: its registration form no longer takes "
             "registrations."
+        )
+    if page is LinkPage.EMBED:
+        origins = allowed_frame_origins()
+        notices.append(
+            "Only these sites can show the form in a frame: "
+            f"{', '.join(origins)}. An admin changes the list under Settings."
+            if origins
+            else "No site can show the form in a frame yet: an admin lists the "
+            "sites that may under Settings."
         )
     if page is LinkPage.JOIN and not event.join_url:
         notices.append(

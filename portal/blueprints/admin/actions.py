@@ -239,6 +239,7 @@ def settings() -> str | Response | tuple[str, int]:
             "preferred_account_id": current.preferred_account_id,
             "campaign_influence": current.campaign_influence.value,
             "enabled_session_types": current.enabled_session_types,
+            "embed_origins": "\n".join(current.embed_origins),
         }
     )
     has_more_accounts = _offer_accounts(form, search, current.preferred_account_id)
@@ -249,6 +250,7 @@ def settings() -> str | Response | tuple[str, int]:
             preferred_account_id=form.preferred_account_id.data or "",
             campaign_influence=InfluenceMode(form.campaign_influence.data),
             enabled_session_types=list(form.enabled_session_types.data or []),
+            embed_origins=form.origin_lines(),
         )
         try:
             changed = update_site_settings(changes, actor=current_user)
