@@ -53,7 +53,10 @@ DEFAULTS: dict[str, Any] = {
     # notation), and where the counts are kept: in each process's memory, or
     # redis://host:6379 to share them between processes and servers.
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_PUBLIC_FORMS": "20 per minute; 200 per hour",
+    # A whole office behind one address may register or join at a webinar's start,
+    # so the public forms allow two a second; guessing passwords needs far fewer.
+    "RATELIMIT_PUBLIC_FORMS": "120 per minute; 2000 per hour",
+    "RATELIMIT_SIGN_IN": "10 per minute; 50 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
     # How long an admin form stays valid, in seconds.
     "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,

@@ -40,14 +40,15 @@ def init_rate_limits(
     app: Flask, *, public: list[Blueprint], sign_in: Blueprint
 ) -> Limiter:
     """Limit the POSTs of the ``public`` blueprints together, and the sign-in's."""
-    limits = str(app.config["RATELIMIT_PUBLIC_FORMS"])
-    try:
-        parse_many(limits)
-    except ValueError as error:
-        raise ConfigurationError(
-            "RATELIMIT_PUBLIC_FORMS must be limits such as "
-            f"'20 per minute; 200 per hour', not {limits!r}."
-        ) from error
+    for setting in ("RATELIMIT_PUBLIC_FORMS", "RATELIMIT_SIGN_IN"):
+        limits = str(app.config[setting])
+        try:
+            parse_many(limits)
+        except ValueError as error:
+            raise ConfigurationError(
+                f"{setting} must be limits such as "
+                f"'20 per minute; 200 per hour', not {limits!r}."
+            ) from error
 
     limiter = Limiter(
         key_func=get_remote_address,
@@ -66,7 +67,7 @@ def init_rate_limits(
             on_breach=_log_breach,
         )(blueprint)
     limiter.shared_limit(
-        _public_forms_limit,
+        _sign_in_limit,
         scope=SIGN_IN_SCOPE,
         methods=["POST"],
         on_breach=_log_breach,
@@ -76,6 +77,10 @@ def init_rate_limits(
 
 def _public_forms_limit() -> str:
     return str(current_app.config["RATELIMIT_PUBLIC_FORMS"])
+
+
+def _sign_in_limit() -> str:
+    return str(current_app.config["RATELIMIT_SIGN_IN"])
 
 
 def _log_breach(limit: RequestLimit) -> None:

@@ -122,6 +122,7 @@ def test_environment_values_take_the_type_of_their_setting(
         ("PORTAL_PROCESSING", "sometimes", "PROCESSING must be one of"),
         ("PORTAL_TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES must be 0 or more"),
         ("PORTAL_RATELIMIT_PUBLIC_FORMS", "lots", "RATELIMIT_PUBLIC_FORMS must be"),
+        ("PORTAL_RATELIMIT_SIGN_IN", "many", "RATELIMIT_SIGN_IN must be"),
     ],
 )
 def test_environment_values_that_cannot_work_stop_the_app(
