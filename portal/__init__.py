@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from portal.config import check_config, load_config
+from portal.errors import ConfigurationError
 from portal.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -23,6 +25,17 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, error pages."""
+    try:
+        return _build_app(config)
+    except ConfigurationError as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        # On the command line (flask --app portal ...) the message is the whole
+        # answer: click prints it alone on stderr and exits with status 1.
+        raise click.ClickException(str(error)) from None
+
+
+def _build_app(config: dict[str, Any] | None) -> Flask:
     app = Flask(
         __name__,
         instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
