@@ -55,9 +55,10 @@ def run_demo(port: int, *, serve: bool) -> int:
     )
     env = portal_env()
     flask = [str(PYTHON), "-m", "flask", "--app", "portal"]
-    run([*flask, "demo"], env=env)
-    if not serve:
-        return 0
+    # The command prints its own failure (a setting that cannot work, say) as one line.
+    status = subprocess.call([*flask, "demo"], cwd=ROOT, env=env)
+    if status or not serve:
+        return status
     print(
         f"\nServing the portal at http://127.0.0.1:{port} (Ctrl+C stops it).",
         flush=True,
