@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -117,6 +118,7 @@ def _register_error_pages(app: Flask) -> None:
             [f"errors/{error.code}.html", "errors/generic.html"],
             error=error,
             layout=_error_layout(),
+            is_staff_page=_is_staff_page(),
         )
         return page, error.code
 
@@ -145,5 +147,16 @@ _API_ERROR_CODES = {
 
 
 def _error_layout() -> str:
-    """Error pages inside the embeddable form keep the frame's bare layout."""
-    return "embed/base.html" if request.path.startswith("/embed/") else "base.html"
+    """Error pages keep the layout of their page: the frame's bare one inside the
+    embeddable form, the admin area's on staff pages (without the attendee footer),
+    the site's elsewhere."""
+    if request.path.startswith("/embed/"):
+        return "embed/base.html"
+    if _is_staff_page():
+        return "admin/base.html" if current_user.is_authenticated else "auth/base.html"
+    return "base.html"
+
+
+def _is_staff_page() -> bool:
+    """Whether the request is for the sign-in or the admin area."""
+    return request.blueprint in ("auth", "admin") or request.path.startswith("/admin/")
