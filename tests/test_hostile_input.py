@@ -357,9 +357,12 @@ def test_an_embed_snippet_escapes_the_title(hostile_event: Event) -> None:
 
     snippet = BeautifulSoup(str(link.snippet), "html.parser")
 
-    (frame,) = snippet.find_all(True)
+    frame, sizer = snippet.find_all(True)
     assert frame.name == "iframe"
     assert frame["title"] == f"Register for {HOSTILE_TITLE}"
+    # The frame-sizing script is the portal's own; nothing admin-entered is in it.
+    assert sizer.name == "script"
+    assert "alert" not in sizer.get_text()
 
 
 # Time
