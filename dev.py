@@ -48,6 +48,7 @@ def main() -> int:
 
 
 def run_demo(port: int, *, serve: bool) -> int:
+    """Set up the demo; then become the gunicorn that serves it (unless not serve)."""
     install("requirements.txt")
     # The printed addresses, links and calendar files must point at this server.
     ensure_instance_config(
@@ -55,9 +56,10 @@ def run_demo(port: int, *, serve: bool) -> int:
     )
     env = portal_env()
     flask = [str(PYTHON), "-m", "flask", "--app", "portal"]
-    run([*flask, "demo"], env=env)
-    if not serve:
-        return 0
+    # The command prints its own failure (a setting that cannot work, say) as one line.
+    status = subprocess.call([*flask, "demo"], cwd=ROOT, env=env)
+    if status or not serve:
+        return status
     print(
         f"\nServing the portal at http://127.0.0.1:{port} (Ctrl+C stops it).",
         flush=True,
@@ -70,10 +72,11 @@ def run_demo(port: int, *, serve: bool) -> int:
         *("--worker-class", "gthread", "--threads", "8"),
         *("--access-logfile", "-", "--no-control-socket"),
     ]
-    try:
-        return subprocess.call(command, cwd=ROOT, env=env)
-    except KeyboardInterrupt:
-        return 0
+    # gunicorn takes this process's place, so that a SIGTERM or SIGINT sent to dev.py
+    # (by a service manager, a script or kill) stops the server, not only a Ctrl+C
+    # that the terminal sends to the whole process group.
+    os.chdir(ROOT)
+    os.execve(PYTHON, command, env)  # noqa: S606 - our own interpreter, no shell
 
 
 def run_tests(pytest_args: list[str]) -> int:

@@ -8,7 +8,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from portal.config import check_config, load_config
+from portal.errors import ConfigurationError
 from portal.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -23,6 +26,17 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, error pages."""
+    try:
+        return _build_app(config)
+    except ConfigurationError as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        # On the command line (flask --app portal ...) the message is the whole
+        # answer: click prints it alone on stderr and exits with status 1.
+        raise click.ClickException(str(error)) from None
+
+
+def _build_app(config: dict[str, Any] | None) -> Flask:
     app = Flask(
         __name__,
         instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
@@ -104,6 +118,7 @@ def _register_error_pages(app: Flask) -> None:
             [f"errors/{error.code}.html", "errors/generic.html"],
             error=error,
             layout=_error_layout(),
+            is_staff_page=_is_staff_page(),
         )
         return page, error.code
 
@@ -132,5 +147,16 @@ _API_ERROR_CODES = {
 
 
 def _error_layout() -> str:
-    """Error pages inside the embeddable form keep the frame's bare layout."""
-    return "embed/base.html" if request.path.startswith("/embed/") else "base.html"
+    """Error pages keep the layout of their page: the frame's bare one inside the
+    embeddable form, the admin area's on staff pages (without the attendee footer),
+    the site's elsewhere."""
+    if request.path.startswith("/embed/"):
+        return "embed/base.html"
+    if _is_staff_page():
+        return "admin/base.html" if current_user.is_authenticated else "auth/base.html"
+    return "base.html"
+
+
+def _is_staff_page() -> bool:
+    """Whether the request is for the sign-in or the admin area."""
+    return request.blueprint in ("auth", "admin") or request.path.startswith("/admin/")

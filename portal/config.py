@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from portal.errors import ConfigurationError
 
@@ -211,10 +215,7 @@ def check_salesforce_config(config: Mapping[str, Any]) -> None:
                 "The JWT bearer sign-in needs both SALESFORCE_USERNAME and "
                 "SALESFORCE_PRIVATE_KEY_FILE."
             )
-        if not os.access(key_file, os.R_OK):
-            raise ConfigurationError(
-                f"SALESFORCE_PRIVATE_KEY_FILE {key_file!r} cannot be read."
-            )
+        _check_private_key(key_file)
     elif not config["SALESFORCE_CONSUMER_SECRET"]:
         raise ConfigurationError(
             "Set SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY_FILE (JWT bearer) "
@@ -239,6 +240,26 @@ def check_salesforce_config(config: Mapping[str, Any]) -> None:
     for name in ("SALESFORCE_TIMEOUT", "SALESFORCE_LIMITS_CHECK_SECONDS"):
         if not isinstance(config[name], int) or config[name] < 1:
             raise ConfigurationError(f"{name} must be a whole number of seconds.")
+
+
+def _check_private_key(key_file: str) -> None:
+    """The JWT bearer sign-in signs with this file: it must hold a PEM private key."""
+    try:
+        with open(key_file, "rb") as stream:
+            pem = stream.read()
+    except OSError as error:
+        raise ConfigurationError(
+            f"SALESFORCE_PRIVATE_KEY_FILE {key_file!r} cannot be read "
+            f"({error.strerror})."
+        ) from error
+    try:
+        load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        raise ConfigurationError(
+            f"SALESFORCE_PRIVATE_KEY_FILE {key_file!r} could not be read as a PEM "
+            "private key without a passphrase (the file openssl writes with -keyout "
+            "... -nodes, starting with -----BEGIN PRIVATE KEY-----)."
+        ) from error
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -300,9 +321,29 @@ def _default_sqlite_url(app: Flask) -> str:
     return "sqlite:///" + os.path.join(app.instance_path, "portal.sqlite3")
 
 
+#: The databases the portal runs on, by the scheme of their address.
+_DATABASE_SCHEMES = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
+_DATABASE_FORMS = (
+    "SQLite (sqlite:////absolute/path/portal.sqlite3) or PostgreSQL "
+    "(postgresql://user:password@host:5432/database)"
+)
+
+
 def _with_driver(url: str) -> str:
-    """Use psycopg 3 for plain ``postgresql://`` addresses."""
+    """Use psycopg 3 for plain ``postgresql://`` addresses; refuse other databases."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    try:
+        scheme = make_url(url).drivername
+    except ArgumentError as error:
+        raise ConfigurationError(
+            "DATABASE_URL is not a database address; the portal runs on "
+            f"{_DATABASE_FORMS}."
+        ) from error
+    if scheme not in _DATABASE_SCHEMES:
+        raise ConfigurationError(
+            f"DATABASE_URL names a {scheme} database; the portal runs on "
+            f"{_DATABASE_FORMS}."
+        )
     return url

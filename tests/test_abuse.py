@@ -136,6 +136,49 @@ def test_sign_in_attempts_are_limited_too(
     assert answers == [422, 422, 429]
 
 
+def test_the_sign_in_429_page_speaks_of_sign_in_in_the_staff_layout(
+    limited: Callable[..., FlaskClient],
+) -> None:
+    client = limited()
+    values = form_values(page(client.get("/sign-in")))
+    guess = {**values, "email": "admin@example.com", "password": "guess"}
+    for _ in range(2):
+        client.post("/sign-in", data=guess)
+
+    refused = client.post("/sign-in", data=guess)
+
+    assert refused.status_code == 429
+    soup = page(refused)
+    text = soup.get_text(" ", strip=True)
+    assert (
+        "Too many sign-in attempts from your address. Wait a minute and try again."
+        in text
+    )
+    assert "sign-ups" not in text
+    assert "Registration by Portal" not in text
+    assert soup.find(class_="site-footer") is None
+    assert soup.body["class"] == ["admin"]
+    assert soup.select_one(".brand").get_text() == "Portal admin"
+
+
+def test_the_sign_in_page_has_the_staff_layout_without_the_attendee_footer(
+    client: FlaskClient,
+) -> None:
+    soup = page(client.get("/sign-in"))
+
+    assert soup.find(class_="site-footer") is None
+    assert soup.select_one(".brand").get_text() == "Portal admin"
+
+
+def test_an_admin_error_page_keeps_the_admin_layout(
+    admin_client: FlaskClient,
+) -> None:
+    soup = page(admin_client.get("/admin/sessions/999999"))
+
+    assert soup.find(class_="site-footer") is None
+    assert soup.select_one(".admin-nav") is not None
+
+
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(
     limited: Callable[..., FlaskClient], make_event: Callable[..., Event]
 ) -> None:

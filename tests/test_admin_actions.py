@@ -674,6 +674,30 @@ def test_bad_session_end_statuses_are_refused_next_to_the_field(
     assert (settings.no_show_status, settings.short_stay_minutes) == ("", None)
 
 
+@pytest.mark.parametrize("status", ["Registered", "registered", "Sent"])
+def test_a_short_stay_status_that_is_no_response_is_refused_next_to_the_field(
+    admin_client: FlaskClient, webinar: Event, status: str
+) -> None:
+    address = f"/admin/sessions/{webinar.id}/actions"
+
+    response = save_card(
+        admin_client,
+        address,
+        "session_end",
+        short_stay_minutes="10",
+        short_stay_status=status,
+    )
+
+    assert response.status_code == 422
+    error = page(response).find(id="session_end-short_stay_status-error")
+    assert error is not None
+    assert "does not count as a response in Spring Launch" in error.get_text()
+    assert "use one that does: Attended" in error.get_text()
+    settings = effective_action_set(webinar).for_trigger(ActivityKind.SESSION_END)
+    db.session.refresh(settings)
+    assert (settings.short_stay_minutes, settings.short_stay_status) == (None, "")
+
+
 def answers_for(email: str) -> list[Answer]:
     first = email.split("@")[0].title()
     return [

@@ -440,6 +440,51 @@ def test_a_fixed_field_offers_only_what_may_change(admin_client: FlaskClient) ->
     assert company.select_one("#is_hidden") is not None
 
 
+def test_renaming_a_field_shows_and_warns_of_its_new_prefill_parameter(
+    admin_client: FlaskClient,
+) -> None:
+    first_name = next(
+        d
+        for d in global_list(FieldScope.SCHEDULED).definitions
+        if d.display_name == "First Name"
+    )
+    address = f"{SCHEDULED_LIST}/{first_name.id}"
+    soup = page(admin_client.get(address))
+    assert "Its prefill parameter is sf_FirstName" in (
+        soup.select_one("#display_name-help").get_text()
+    )
+    data = form_data(field_form(soup))
+
+    response = admin_client.post(
+        address, data={**data, "display_name": "Vorname"}, follow_redirects=True
+    )
+
+    warning = page(response).select_one(".flash.warning")
+    assert warning is not None
+    assert warning.get_text() == (
+        "The prefill parameter of Vorname is now sf_Vorname: links with "
+        "sf_FirstName no longer fill it. Build them again under Tracked links."
+    )
+
+
+def test_a_save_that_keeps_the_prefill_parameter_warns_of_nothing(
+    admin_client: FlaskClient,
+) -> None:
+    company = next(
+        d
+        for d in global_list(FieldScope.SCHEDULED).definitions
+        if d.display_name == "Company"
+    )
+    address = f"{SCHEDULED_LIST}/{company.id}"
+    data = form_data(field_form(page(admin_client.get(address))))
+
+    response = admin_client.post(
+        address, data={**data, "display_name": "company"}, follow_redirects=True
+    )
+
+    assert page(response).select_one(".flash.warning") is None
+
+
 def test_company_can_be_made_hidden_and_optional_through_the_page(
     admin_client: FlaskClient, make_event: Callable[..., Event]
 ) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import (
     BrowserContext,
+    FloatRect,
     Page,
     Playwright,
     expect,
@@ -25,6 +26,7 @@ from portal.extensions import db
 from portal.models import Activity, ActivityKind, Event, Registrant, Role, User
 from portal.services.action_sets import site_settings
 from portal.services.fields import effective_list
+from portal.services.links import embed_snippet
 from tests.real_browser import (
     CHROMIUM_SWITCHES,
     blocking_profile,
@@ -73,6 +75,11 @@ def tab(browser: BrowserContext) -> Page:
 def stored_registrants() -> list[Registrant]:
     db.session.expire_all()
     return list(db.session.scalars(sa.select(Registrant)))
+
+
+def bottom(box: FloatRect) -> float:
+    """Where a box ends, from the top of the page's viewport."""
+    return box["y"] + box["height"]
 
 
 def labels(tab: Page) -> list[str]:
@@ -156,6 +163,45 @@ def test_the_embedded_form_works_across_sites_with_third_party_cookies_blocked(
         assert tab.url == f"{landing}/landing"
     (registrant,) = stored_registrants()
     assert registrant.answer("Lead Source") == "Partner Site"
+
+
+def test_the_snippet_s_frame_grows_to_show_a_server_side_error_and_the_button(
+    tab: Page, portal: str, make_event: Callable[..., Event]
+) -> None:
+    event = make_event()
+    snippet = embed_snippet(f"{portal}/embed/{event.key}/register", event.title)
+    pages = {"/landing": f"<!doctype html><title>Partner</title>{snippet}"}
+    with serving(landing_site(pages)) as port:
+        landing = f"http://localhost:{port}"
+        site_settings().embed_origins = [landing]
+        db.session.commit()
+
+        tab.goto(f"{landing}/landing")
+        form = tab.frame_locator("iframe")
+        form.get_by_label("First Name").fill("Grace")
+        form.get_by_label("Last Name").fill("Hopper")
+        form.get_by_label("Email").fill("a@b")
+        form.get_by_label("Company").fill("Navy")
+        form.get_by_role("button", name="Register").click()
+        expect(form.locator("#sf_Email-error")).to_be_visible()
+
+        frame = tab.locator("iframe")
+        button = form.get_by_role("button", name="Register")
+        # The frame takes its new height once the page inside has posted it.
+        for _ in range(50):
+            frame_box, button_box = frame.bounding_box(), button.bounding_box()
+            assert frame_box is not None
+            assert button_box is not None
+            if bottom(button_box) <= bottom(frame_box):
+                break
+            tab.wait_for_timeout(100)
+        assert bottom(button_box) <= bottom(frame_box)
+        assert frame_box["height"] > 760
+
+        # A height from any other sender (here the landing page itself) is ignored.
+        tab.evaluate("window.postMessage({portalFrameHeight: 10}, '*')")
+        tab.wait_for_timeout(200)
+        assert frame.bounding_box() == frame_box
 
 
 def test_a_site_not_listed_cannot_show_the_form(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import cli as flask_cli
 
 from portal import create_app
 from portal.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_missing_secret_key_stops_the_app_with_a_clear_message() -> None:
@@ -133,3 +140,117 @@ def test_environment_values_that_cannot_work_stop_the_app(
 
     with pytest.raises(ConfigurationError, match=message):
         create_app()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://x", "names a mysql database; the portal runs on SQLite"),
+        ("not a url", "not a database address; the portal runs on SQLite"),
+    ],
+)
+def test_a_database_the_portal_cannot_use_is_named_with_the_supported_ones(
+    url: str, message: str
+) -> None:
+    settings = {"SECRET_KEY": "long-enough-secret-key", "DATABASE_URL": url}
+
+    with pytest.raises(ConfigurationError, match=message) as refusal:
+        create_app(settings)
+
+    assert "postgresql://user:password@host:5432/database" in str(refusal.value)
+
+
+def test_a_private_key_file_that_is_no_pem_key_is_named(tmp_path: Path) -> None:
+    key_file = tmp_path / "portal.key"
+    key_file.write_text("not a key\n")
+    settings = {
+        "SECRET_KEY": "long-enough-secret-key",
+        "CRM": "salesforce",
+        "SALESFORCE_CONSUMER_KEY": "3MVG9-key",
+        "SALESFORCE_USERNAME": "integration@acme.example",
+        "SALESFORCE_PRIVATE_KEY_FILE": str(key_file),
+    }
+
+    with pytest.raises(
+        ConfigurationError,
+        match=r"SALESFORCE_PRIVATE_KEY_FILE .* could not be read as a PEM private key",
+    ):
+        create_app(settings)
+
+
+BAD_ENVIRONMENTS = [
+    ({"PORTAL_CRM": "salesforce"}, "SALESFORCE_CONSUMER_KEY is not set"),
+    ({"PORTAL_CRM": "salesforc"}, "CRM must be one of builtin, salesforce"),
+    (
+        {
+            "PORTAL_CRM": "salesforce",
+            "PORTAL_SALESFORCE_CONSUMER_KEY": "3MVG9-key",
+            "PORTAL_SALESFORCE_CONSUMER_SECRET": "secret",
+            "PORTAL_SALESFORCE_DOMAIN": "https://acme.my.salesforce.com",
+        },
+        "SALESFORCE_DOMAIN must be",
+    ),
+    (
+        {
+            "PORTAL_CRM": "salesforce",
+            "PORTAL_SALESFORCE_CONSUMER_KEY": "3MVG9-key",
+            "PORTAL_SALESFORCE_CONSUMER_SECRET": "secret",
+            "PORTAL_SALESFORCE_DOMAIN": "acme.my",
+            "PORTAL_SALESFORCE_API_VERSION": "abc",
+        },
+        "SALESFORCE_API_VERSION must be",
+    ),
+    ({"PORTAL_MAX_CONTENT_LENGTH": "abc"}, "must be a whole number"),
+    ({"PORTAL_DATABASE_URL": "mysql://x"}, "the portal runs on SQLite"),
+    ({"PORTAL_RATELIMIT_SIGN_IN": "many"}, "RATELIMIT_SIGN_IN must be"),
+]
+
+
+@pytest.mark.parametrize("command", [["crm", "check"], ["init-db"], ["routes"]])
+@pytest.mark.parametrize(("environment", "message"), BAD_ENVIRONMENTS)
+def test_the_command_line_prints_a_bad_setting_as_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    environment: dict[str, str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "a-secret-key-long-enough")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    result = CliRunner().invoke(flask_cli, ["--app", "portal", *command])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_gunicorn_stops_on_a_bad_setting_with_its_message_last(
+    tmp_path: Path,
+) -> None:
+    environment = {
+        **os.environ,
+        "PORTAL_SECRET_KEY": "a-secret-key-long-enough",
+        "PORTAL_INSTANCE_PATH": str(tmp_path),
+        "PORTAL_CRM": "salesforc",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:5921"]
+    command += ["--no-control-socket", "--workers", "1"]
+
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [*command, "wsgi:app"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    message = "The portal cannot start: CRM must be one of builtin, salesforce"
+    portal_lines = [line for line in result.stderr.splitlines() if "portal" in line]
+    assert portal_lines[-1].startswith(message)

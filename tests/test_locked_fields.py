@@ -120,6 +120,32 @@ def test_an_edited_or_unsigned_link_leaves_the_locked_field_on_its_default(
     assert "Kept the defaults of locked fields Lead Source" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "repeated",
+    [
+        pytest.param("sf_LeadSource=Evil", id="locked value repeated after"),
+        pytest.param("sf_leadsource=Evil", id="repeated in other letter case"),
+        pytest.param("sig={sig}", id="signature repeated"),
+    ],
+)
+def test_a_signed_link_with_a_repeated_parameter_counts_as_edited(
+    client: FlaskClient,
+    locked_event: Event,
+    repeated: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    link = build_tracked_link(
+        locked_event, LinkPage.REGISTER, {"sf_LeadSource": "Partner"}
+    )
+    signature = dict(parse_qsl(urlsplit(link.address).query))["sig"]
+    address = f"{path_of(link.address)}&{repeated.format(sig=signature)}"
+
+    registrant = register_through(client, address)
+
+    assert registrant.answer("Lead Source") == "Web"
+    assert "Kept the defaults of locked fields Lead Source" in caplog.text
+
+
 def test_a_hand_written_link_cannot_fill_a_locked_field_but_fills_the_others(
     client: FlaskClient, locked_event: Event
 ) -> None:

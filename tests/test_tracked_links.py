@@ -110,11 +110,14 @@ def test_each_page_has_its_own_address_and_only_the_embed_a_snippet(
     expected = "http://portal.test" + path.format(key=event.key)
     assert link.address == expected + "?sf_LeadSource=A+%26+B"
     if page_kind is LinkPage.EMBED:
-        assert link.snippet == (
+        frame, script = link.snippet.split("\n")
+        assert frame == (
             f'<iframe src="{expected}?sf_LeadSource=A+%26+B" '
             'title="Register for Ask &lt;us&gt; anything" '
             'style="width:100%;min-height:760px;border:0" loading="lazy"></iframe>'
         )
+        assert script.startswith("<script>")
+        assert 'e.origin!=="http://portal.test"' in script
     else:
         assert link.snippet is None
 

@@ -75,6 +75,8 @@ class CampaignInfo:
     name: str
     statuses: tuple[str, ...]
     default_status: str | None
+    #: The statuses that count as a response (HasResponded in Salesforce).
+    responded_statuses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,9 @@ class BuiltinCrm(Crm):
             name=campaign.name,
             statuses=tuple(status.label for status in campaign.statuses),
             default_status=campaign.default_status,
+            responded_statuses=tuple(
+                status.label for status in campaign.statuses if status.has_responded
+            ),
         )
 
     def upsert_campaign_member(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portal.crm import get_crm
-from portal.crm.base import Crm
+from portal.crm.base import CampaignInfo, Crm
 from portal.crm.fields import TASK_PRIORITIES, CrmField
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -178,9 +178,7 @@ def update_trigger(
                 holder, end.no_show_status, "no_show_status"
             ),
             short_stay_minutes=end.short_stay_minutes,
-            short_stay_status=_campaign_status(
-                holder, end.short_stay_status, "short_stay_status"
-            ),
+            short_stay_status=_short_stay_status(holder, end.short_stay_status),
         )
     current = action_set_of(holder).for_trigger(trigger)
     changed = [
@@ -215,9 +213,7 @@ def _campaign_status(
     Global defaults serve sessions of many campaigns and are checked on each one.
     """
     status = status.strip()
-    if not status or not isinstance(holder, Event) or not holder.campaign_id:
-        return status
-    campaign = get_crm().campaign(holder.campaign_id)
+    campaign = _campaign_of(holder) if status else None
     if campaign is None:
         return status
     for known in campaign.statuses:
@@ -228,6 +224,34 @@ def _campaign_status(
         f"use one of {', '.join(campaign.statuses)}, or leave it empty.",
         field,
     )
+
+
+def _short_stay_status(holder: ActionHolder, status: str) -> str:
+    """The short-stay status, refused unless the campaign counts it as a response.
+
+    Those who joined have responded already (Join gives Attended), and a response is
+    never taken back, so a status that is no response would never be given.
+    """
+    status = _campaign_status(holder, status, "short_stay_status")
+    campaign = _campaign_of(holder) if status else None
+    if campaign is None or status in campaign.responded_statuses:
+        return status
+    if campaign.responded_statuses:
+        use = f"use one that does: {', '.join(campaign.responded_statuses)}"
+    else:
+        use = "give the campaign a status that counts as one"
+    raise ValidationFailed(
+        f"“{status}” does not count as a response in {campaign.name}, and a "
+        f"response is never taken back, so those who joined would keep theirs; {use}.",
+        "short_stay_status",
+    )
+
+
+def _campaign_of(holder: ActionHolder) -> CampaignInfo | None:
+    """The CRM campaign a session's statuses go to; None for global defaults."""
+    if not isinstance(holder, Event) or not holder.campaign_id:
+        return None
+    return get_crm().campaign(holder.campaign_id)
 
 
 def add_field_update(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -59,9 +61,29 @@ def calendar_url(registrant: Registrant) -> str:
 
 
 def embed_snippet(address: str, title: str) -> str:
-    """The ``<iframe>`` a landing page pastes in to show the embeddable form."""
+    """The ``<iframe>`` a landing page pastes in to show the embeddable form, and the
+    script that sizes it to the form's height (``static/embed.js`` posts it).
+
+    The script takes heights only from the portal's origin and only for the frame
+    that sent them; without it (scripts blocked), the frame keeps its min-height.
+    """
     return (
         f'<iframe src="{html.escape(address, quote=True)}" '
         f'title="{html.escape(f"Register for {title}", quote=True)}" '
-        'style="width:100%;min-height:760px;border:0" loading="lazy"></iframe>'
+        'style="width:100%;min-height:760px;border:0" loading="lazy"></iframe>\n'
+        f"<script>{frame_sizer(address)}</script>"
+    )
+
+
+def frame_sizer(address: str) -> str:
+    """The snippet's script: the frame of ``address``'s origin takes the height sent."""
+    parts = urlsplit(address)
+    # A JavaScript string that no "</script>" inside can end early.
+    origin = json.dumps(f"{parts.scheme}://{parts.netloc}").replace("<", "\\u003c")
+    # One line, in plain old JavaScript, because it is pasted into any page.
+    return (
+        'addEventListener("message",function(e){var h=e.data&&e.data.portalFrameHeight;'
+        f'if(e.origin!=={origin}||typeof h!=="number")return;'
+        'document.querySelectorAll("iframe").forEach(function(f){'
+        'if(f.contentWindow===e.source){f.style.minHeight="0";f.style.height=h+"px"}})})'
     )

@@ -3,7 +3,8 @@
 Links made by the tracked-link builder also carry ``sig``, a signature over the
 session's key and every ``sf_`` value of the link, made with the site's secret. A
 locked field takes its value only from a link whose signature holds: editing any
-``sf_`` value, adding one or dropping ``sig`` leaves locked fields on their default.
+``sf_`` value, adding one (a repeat of one too) or dropping ``sig`` leaves locked
+fields on their default.
 """
 
 from __future__ import annotations
@@ -36,10 +37,17 @@ def read_prefill(query: Iterable[tuple[str, str]]) -> dict[str, str]:
     """
     prefill: dict[str, str] = {}
     for name, value in query:
-        if name[: len(PREFIX)].lower() != PREFIX or len(name) == len(PREFIX):
-            continue
-        prefill.setdefault(param_key_for(name[len(PREFIX) :]), value)
+        key = _prefill_key(name)
+        if key is not None:
+            prefill.setdefault(key, value)
     return prefill
+
+
+def _prefill_key(name: str) -> str | None:
+    """The field key a query parameter prefills (``sf_LeadSource``), or None."""
+    if name[: len(PREFIX)].lower() != PREFIX or len(name) == len(PREFIX):
+        return None
+    return param_key_for(name[len(PREFIX) :])
 
 
 def sign_prefill(event_key: str, prefill: Mapping[str, str]) -> str:
@@ -73,6 +81,8 @@ def locked_prefill(
     signature = next(
         (value for name, value in query if name == SIGNATURE_PARAMETER), None
     )
+    if _repeats_a_parameter(query):
+        signature = None
     values = locked_values(specs, signed_prefill(event.key, prefill, signature))
     ignored = [
         spec.display_name
@@ -87,6 +97,23 @@ def locked_prefill(
             event.id,
         )
     return values
+
+
+def _repeats_a_parameter(query: Sequence[tuple[str, str]]) -> bool:
+    """Whether an ``sf_`` value (in any letter case) or ``sig`` comes twice.
+
+    The builder never repeats one, so a repeat was added to a signed link; it counts
+    as an edit even when the first value, the one a field takes, is the signed one.
+    """
+    seen: set[str] = set()
+    for name, _value in query:
+        key = SIGNATURE_PARAMETER if name == SIGNATURE_PARAMETER else _prefill_key(name)
+        if key is None:
+            continue
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
 
 
 def _signer() -> Signer:

@@ -364,11 +364,20 @@ def _edit_field(page: ListPage, definition_id: int) -> Page:
         return _show_form(page, form, definition)
 
     values = form.field_values(definition)
+    old_parameter, old_key = definition.param_name, definition.param_key
     try:
         saved = edit_field(page.owner, definition, values, current_user)
     except ValidationFailed as error:
         return _refused(page, form, definition, error)
     flash(f"Saved {saved.display_name}.")
+    # Parameters match without regard to case: only another key breaks links.
+    if saved.param_key != old_key:
+        flash(
+            f"The prefill parameter of {saved.display_name} is now "
+            f"{saved.param_name}: links with {old_parameter} no longer fill it. "
+            "Build them again under Tracked links.",
+            "warning",
+        )
     return redirect(page.url("list"), 303)
 
 

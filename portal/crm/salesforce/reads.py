@@ -159,6 +159,9 @@ class OrgReads(Crm):
                 name=campaigns[0]["Name"],
                 statuses=tuple(row["Label"] for row in statuses),
                 default_status=default,
+                responded_statuses=tuple(
+                    row["Label"] for row in statuses if row["HasResponded"]
+                ),
             ),
             frozenset(row["Label"] for row in statuses if row["HasResponded"]),
         )
