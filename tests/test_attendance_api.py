@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -230,6 +230,51 @@ def test_a_wrong_field_is_named_in_the_answer(
     assert answer.get_json()["field"] == field
     assert message in answer.get_json()["message"]
     assert activity_count() == before
+
+
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        ("0001-01-01T00:00:00+14:00", "is more than 30 days ago"),
+        ("0001-01-01T05:00:00+01:00", "is more than 30 days ago"),
+        ("1970-01-01T00:00:00Z", "is more than 30 days ago"),
+        ((NOW - timedelta(days=31)).isoformat(), "is more than 30 days ago"),
+        ("9999-12-31T23:59:59-14:00", "is in the future"),
+        ((NOW + timedelta(minutes=6)).isoformat(), "is in the future"),
+    ],
+)
+def test_a_time_that_cannot_be_the_signal_s_is_refused(
+    client: FlaskClient, webinar: Event, ada: Registrant, moment: str, message: str
+) -> None:
+    before = activity_count()
+
+    answer = post_attendance(client, join_body(webinar, time=moment))
+
+    assert answer.status_code == 422
+    assert answer.get_json()["field"] == "time"
+    assert answer.get_json()["message"] == f"time {message}."
+    assert activity_count() == before
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [NOW - timedelta(days=29), NOW + timedelta(minutes=4)],
+    ids=["four weeks ago", "a clock four minutes ahead"],
+)
+def test_a_time_within_the_window_is_taken_in_utc(
+    client: FlaskClient, webinar: Event, ada: Registrant, moment: datetime
+) -> None:
+    answer = post_attendance(
+        client,
+        join_body(
+            webinar, time=moment.astimezone(timezone(timedelta(hours=14))).isoformat()
+        ),
+    )
+
+    assert answer.status_code == 202
+    activity = db.session.get(Activity, answer.get_json()["activity"])
+    assert activity is not None
+    assert activity.occurred_at == moment
 
 
 @pytest.mark.parametrize(

@@ -340,3 +340,45 @@ def test_concurrent_deliveries_of_one_join_record_it_once(
     assert sorted(answers) == ["accepted"] + ["duplicate"] * 3
     assert len(activities()) == 1
     assert db.session.scalar(sa.select(sa.func.count(Registrant.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "join_time",
+    [
+        "2031-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+14:00",
+        "1970-01-01T00:00:00Z",
+        "yesterday",
+        7,
+    ],
+)
+def test_a_join_time_that_cannot_be_right_gives_way_to_the_notification_time(
+    client: FlaskClient, webinar: Event, join_time: Any
+) -> None:
+    body = participant_event(
+        "joined", NOW, email="pat@example.com", participant_uuid="P-1"
+    )
+    body["event_ts"] = int((NOW - timedelta(minutes=2)).timestamp() * 1000)
+    body["payload"]["object"]["participant"]["join_time"] = join_time
+
+    answer = post_zoom(client, body)
+
+    assert answer.status_code == 200
+    (joined,) = activities()
+    assert joined.occurred_at == NOW - timedelta(minutes=2)
+
+
+def test_without_a_usable_time_the_time_of_arrival_is_used(
+    client: FlaskClient, webinar: Event
+) -> None:
+    body = participant_event(
+        "joined", NOW, email="pat@example.com", participant_uuid="P-1"
+    )
+    body["event_ts"] = int(datetime(2031, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    body["payload"]["object"]["participant"]["join_time"] = "2031-01-01T00:00:00Z"
+    before = datetime.now(UTC)
+
+    post_zoom(client, body)
+
+    (joined,) = activities()
+    assert before <= joined.occurred_at <= datetime.now(UTC)

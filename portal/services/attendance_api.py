@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from portal.errors import ValidationFailed
@@ -23,8 +23,8 @@ from portal.services.signals import (
     PERSON_SIGNALS,
     AttendanceSignal,
     Attendee,
+    signal_time_problem,
 )
-from portal.services.signatures import TOLERANCE
 
 EVENT_TYPES = {
     "session_start": ActivityKind.SESSION_START,
@@ -128,9 +128,10 @@ def _time(data: Mapping[str, Any], now: datetime) -> datetime:
             "2030-01-14T19:30:00Z or 2030-01-14T20:30:00+01:00.",
             "time",
         )
-    if moment - now > TOLERANCE:
-        raise ValidationFailed("time is in the future.", "time")
-    return moment
+    problem = signal_time_problem(moment, now)
+    if problem is not None:
+        raise ValidationFailed(f"time {problem}.", "time")
+    return moment.astimezone(UTC)
 
 
 def _attendee(value: Any) -> Attendee:

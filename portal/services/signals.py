@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from portal.models import (
 from portal.services.email_addresses import EmailAddress
 from portal.services.registration import new_registrant_token, registrant_by_token
 from portal.services.runners import process_soon
+from portal.services.signatures import TOLERANCE
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,23 @@ SESSION_SIGNALS = (ActivityKind.SESSION_START, ActivityKind.SESSION_END)
 NO_NAME = "[NotProvided]"
 NAME_LENGTH = 80
 PARTICIPANT_ID_LENGTH = 120
+#: The oldest time a signal may carry, before the current time. A platform retries a
+#: delivery for hours and a relay may send a backlog of days; a time older than this
+#: is a wrong clock or a made-up value, and would fall outside any session anyway.
+MAX_SIGNAL_AGE = timedelta(days=30)
+
+
+def signal_time_problem(moment: datetime, now: datetime) -> str | None:
+    """Why ``moment`` cannot be when a signal happened, or None when it can be.
+
+    A signal happened at most :data:`MAX_SIGNAL_AGE` ago and is not ahead of the
+    portal's clock by more than the clocks may differ (the signatures' tolerance).
+    """
+    if moment - now > TOLERANCE:
+        return "is in the future"
+    if now - moment > MAX_SIGNAL_AGE:
+        return f"is more than {MAX_SIGNAL_AGE.days} days ago"
+    return None
 
 
 class SignalRefused(ValidationFailed):

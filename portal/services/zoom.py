@@ -11,6 +11,7 @@ Zoom occurrence's start is meant. Other events are answered and ignored.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,14 @@ from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import ActivityKind, Event
 from portal.services.email_addresses import InvalidEmail, parse_email
-from portal.services.signals import PERSON_SIGNALS, AttendanceSignal, Attendee
+from portal.services.signals import (
+    PERSON_SIGNALS,
+    AttendanceSignal,
+    Attendee,
+    signal_time_problem,
+)
+
+logger = logging.getLogger(__name__)
 
 URL_VALIDATION = "endpoint.url_validation"
 ZOOM_EVENTS = {
@@ -88,8 +96,8 @@ def read_zoom_event(data: Any, now: datetime) -> AttendanceSignal | Ignored:
         if attendee is None:
             return Ignored("the participant has neither an email nor an id")
     timed = participant if kind in PERSON_SIGNALS else subject
-    occurred_at = (
-        _time(timed.get(_TIME_FIELDS[kind])) or _epoch_ms(data.get("event_ts")) or now
+    occurred_at = _occurred_at(
+        timed.get(_TIME_FIELDS[kind]), data.get("event_ts"), now, name
     )
     event = zoom_session(meeting_id, _time(subject.get("start_time")) or occurred_at)
     if event is None:
@@ -195,6 +203,29 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _occurred_at(reported: Any, event_ts: Any, now: datetime, name: str) -> datetime:
+    """When it happened: Zoom's time for it, else when Zoom sent it, else now.
+
+    A time that is unreadable or cannot be right (ahead of the clock, or weeks old)
+    is not refused: Zoom would only send the event again, with the same time. The
+    time of the event's notification (``event_ts``) stands in, and when that cannot
+    be right either, the time it arrived, which its signature shows is recent.
+    """
+    moment = _time(reported)
+    if moment is not None and signal_time_problem(moment, now) is None:
+        return moment.astimezone(UTC)
+    if reported not in (None, ""):
+        logger.warning(
+            "A Zoom %s has an unusable time %r; its notification's time is used",
+            name,
+            str(reported)[:40],
+        )
+    sent_at = _epoch_ms(event_ts)
+    if sent_at is not None and signal_time_problem(sent_at, now) is None:
+        return sent_at
+    return now
 
 
 def _epoch_ms(value: Any) -> datetime | None:

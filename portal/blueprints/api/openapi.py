@@ -87,8 +87,8 @@ ATTENDANCE_EVENT = {
             "type": "string",
             "pattern": f"^{TIME_PATTERN.pattern}$",
             "description": (
-                "When it happened, with its offset from UTC; at most five minutes "
-                "ahead of the portal's clock."
+                "When it happened, with its offset from UTC; at most 30 days ago "
+                "and at most five minutes ahead of the portal's clock."
             ),
         },
         "attendee": {"$ref": "#/components/schemas/Attendee"},
