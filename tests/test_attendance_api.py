@@ -472,3 +472,42 @@ def test_a_personal_room_has_no_start_or_end(
 
     assert answer.status_code == 422
     assert answer.get_json()["field"] == "type"
+
+
+@pytest.mark.parametrize(
+    ("attendee", "stored"),
+    [
+        (
+            {"email": "nul@example.org", "name": "Nul\u0000 Name"},
+            ("Nul", "Name", "nul@example.org", None),
+        ),
+        (
+            {
+                "email": "nul\u0000@example.org",
+                "first_name": "A\u202eB",
+                "last_name": "C\tD",
+            },
+            ("AB", "C D", "nul@example.org", None),
+        ),
+        ({"id": "p\u0000q", "name": "Guest"}, None),
+    ],
+)
+def test_control_characters_are_dropped_from_every_stored_text(
+    client: FlaskClient, webinar: Event, attendee: dict[str, str], stored: Any
+) -> None:
+    answer = post_attendance(client, join_body(webinar, attendee=attendee))
+
+    assert answer.status_code == 202
+    activity = db.session.get(Activity, answer.get_json()["activity"])
+    assert activity is not None
+    if stored is None:
+        assert activity.participant_id == "pq"
+        return
+    registrant = activity.registrant
+    assert registrant is not None
+    assert (
+        registrant.first_name,
+        registrant.last_name,
+        registrant.email,
+        activity.participant_id,
+    ) == stored

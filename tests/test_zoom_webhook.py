@@ -382,3 +382,33 @@ def test_without_a_usable_time_the_time_of_arrival_is_used(
 
     (joined,) = activities()
     assert before <= joined.occurred_at <= datetime.now(UTC)
+
+
+def test_control_characters_are_dropped_from_zoom_s_texts(
+    client: FlaskClient, webinar: Event
+) -> None:
+    post_zoom(
+        client,
+        participant_event(
+            "joined",
+            NOW,
+            email="z\u0000n@example.org",
+            user_name="Z\u0000N Zed",
+            participant_uuid="P\u0000U",
+        ),
+    )
+    post_zoom(
+        client,
+        participant_event("joined", NOW, user_name="G\u202e", participant_uuid="Q\x07"),
+    )
+
+    joined, guest = activities()
+    assert joined.registrant is not None
+    assert (joined.registrant.first_name, joined.registrant.email) == (
+        "ZN",
+        "zn@example.org",
+    )
+    assert (joined.participant_id, guest.participant_id) == (
+        "participant_uuid:PU",
+        "participant_uuid:Q",
+    )

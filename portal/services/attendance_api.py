@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal.errors import ValidationFailed
+from portal.forms.attendee import clean_text
 from portal.models import ActivityKind
 from portal.services.email_addresses import InvalidEmail, parse_email
 from portal.services.events import event_by_key
@@ -107,11 +108,14 @@ def _text(
     value = data[name]
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be a string.", field)
-    if not value.strip():
-        raise ValidationFailed(f"{field} must not be empty.", field)
     if len(value) > limit:
         raise ValidationFailed(f"{field} has at most {limit} characters.", field)
-    return value.strip()
+    # As the web form does: no NUL or other control character, no direction
+    # override, one space for each run of white space.
+    text = clean_text(value)
+    if not text:
+        raise ValidationFailed(f"{field} must not be empty.", field)
+    return text
 
 
 def _time(data: Mapping[str, Any], now: datetime) -> datetime:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.forms.attendee import clean_text
 from portal.models import ActivityKind, Event
 from portal.services.email_addresses import InvalidEmail, parse_email
 from portal.services.signals import (
@@ -186,7 +187,9 @@ def _text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return value.strip()[:_TEXT_LIMIT]
+        # As the web form does: no NUL or other control character, no direction
+        # override, one space for each run of white space.
+        return clean_text(value[: _TEXT_LIMIT * 2])[:_TEXT_LIMIT]
     return ""
 
 
