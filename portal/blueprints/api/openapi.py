@@ -223,9 +223,18 @@ _REFUSALS = {
         "The signature is missing or wrong, or its timestamp is more than five "
         "minutes away from the portal's clock. Nothing is stored.",
     ),
-    "413": _json("Error", "The body is larger than the site accepts."),
+    "413": _json(
+        "Error", "The body is larger than the site accepts (64 KB by default)."
+    ),
     "422": _json("Error", "A field is wrong; `field` says which."),
     "503": _json("Error", "The site has not set the webhook's secret."),
+}
+_WRONG_TYPE = {
+    "415": _json(
+        "Error",
+        "The body is not sent as `application/json` (a charset, if given, is "
+        "`utf-8`). Nothing is stored.",
+    ),
 }
 
 
@@ -278,6 +287,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         "202": _json("Recorded", "Stored; it is processed next."),
                         "200": _json("Recorded", "A repeat of an event stored before."),
                         **_REFUSALS,
+                        **_WRONG_TYPE,
                     },
                 }
             },
