@@ -158,9 +158,9 @@ def test_a_stale_delivery_is_refused(client: FlaskClient, webinar: Event) -> Non
         (zoom_event("meeting.started", meeting="99999999999"), "no session is linked"),
         (
             zoom_event("webinar.participant_joined", participant={"leave_reason": ""}),
-            "neither an email nor an id",
+            "no email, id or name",
         ),
-        (zoom_event("webinar.participant_joined"), "neither an email nor an id"),
+        (zoom_event("webinar.participant_joined"), "no email, id or name"),
     ],
 )
 def test_other_events_are_answered_and_ignored(
@@ -412,3 +412,44 @@ def test_control_characters_are_dropped_from_zoom_s_texts(
         "participant_uuid:PU",
         "participant_uuid:Q",
     )
+
+
+def test_guests_with_no_id_are_never_merged_by_their_display_name(
+    client: FlaskClient, webinar: Event
+) -> None:
+    pat_joins = participant_event(
+        "joined", NOW - timedelta(minutes=9), email="pat@example.com", user_name="Pat"
+    )
+    post_zoom(client, pat_joins)
+    nameless = {"user_id": "", "user_name": "iPhone"}
+    for minutes in (8, 7):
+        at = NOW - timedelta(minutes=minutes)
+        post_zoom(client, participant_event("joined", at, **nameless))
+    post_zoom(
+        client,
+        participant_event(
+            "joined", NOW - timedelta(minutes=6), user_id="", user_name="Pat"
+        ),
+    )
+
+    _, first, second, namesake = activities()
+    assert [activity.registrant for activity in (first, second, namesake)] == [
+        None,
+        None,
+        None,
+    ]
+    guests = {first.participant_id, second.participant_id, namesake.participant_id}
+    assert len(guests) == 3
+    assert all(guest.startswith("unidentified:") for guest in guests if guest)
+    assert attendee_count(webinar.id, NOW) == 4
+
+
+@pytest.mark.parametrize("meeting", [[1], {"id": 1}, True, 1.5])
+def test_a_meeting_id_of_the_wrong_type_is_told_so(
+    client: FlaskClient, webinar: Event, meeting: Any
+) -> None:
+    answer = post_zoom(client, zoom_event("meeting.started", meeting=meeting))
+
+    assert answer.status_code == 422
+    assert answer.get_json()["field"] == "payload.object.id"
+    assert "must be a string or a whole number" in answer.get_json()["message"]

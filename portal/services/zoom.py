@@ -10,10 +10,11 @@ Zoom occurrence's start is meant. Other events are answered and ignored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +84,15 @@ def read_zoom_event(data: Any, now: datetime) -> AttendanceSignal | Ignored:
     if kind is None:
         return Ignored(f"{name[:80]} is not an attendance event")
     subject = _object(_object(data, "payload", "payload"), "object", "payload.object")
-    meeting_id = _text(subject.get("id"))
+    raw_id = subject.get("id")
+    if raw_id is not None and (
+        isinstance(raw_id, bool) or not isinstance(raw_id, str | int)
+    ):
+        raise ValidationFailed(
+            "payload.object.id must be a string or a whole number.",
+            "payload.object.id",
+        )
+    meeting_id = _text(raw_id)
     if not meeting_id:
         raise ValidationFailed("payload.object.id is missing.", "payload.object.id")
 
@@ -95,11 +104,13 @@ def read_zoom_event(data: Any, now: datetime) -> AttendanceSignal | Ignored:
         )
         attendee = _attendee(participant)
         if attendee is None:
-            return Ignored("the participant has neither an email nor an id")
+            return Ignored("the participant has no email, id or name")
     timed = participant if kind in PERSON_SIGNALS else subject
     occurred_at = _occurred_at(
         timed.get(_TIME_FIELDS[kind]), data.get("event_ts"), now, name
     )
+    if attendee is not None and not (attendee.email or attendee.participant_id):
+        attendee = _unidentified(attendee, subject, kind, occurred_at)
     event = zoom_session(meeting_id, _time(subject.get("start_time")) or occurred_at)
     if event is None:
         return Ignored(f"no session is linked to Zoom meeting {meeting_id[:40]}")
@@ -162,11 +173,26 @@ def _attendee(participant: Mapping[str, Any]) -> Attendee | None:
         "",
     )
     name = _text(participant.get("user_name"))
-    if not participant_id and name:
-        participant_id = f"user_name:{name}"
-    if email is None and not participant_id:
+    if email is None and not participant_id and not name:
         return None
     return Attendee(email=email, participant_id=participant_id, name=name)
+
+
+def _unidentified(
+    attendee: Attendee, subject: Mapping[str, Any], kind: ActivityKind, at: datetime
+) -> Attendee:
+    """A participant Zoom gives neither an email nor an id, as an attendee of its own.
+
+    A display name is no identity: two guests both called "iPhone" are two people,
+    and one of them is no registrant who happens to have that name. Each join of
+    such a participant is a separate unidentified attendee, keyed by the meeting,
+    the name and the time, so that only a repeated delivery is the same one.
+    """
+    visit = json.dumps(
+        [_text(subject.get("uuid")), attendee.name, kind.value, at.isoformat()]
+    )
+    digest = hashlib.sha256(visit.encode()).hexdigest()[:32]
+    return replace(attendee, participant_id=f"unidentified:{digest}")
 
 
 def _object(
