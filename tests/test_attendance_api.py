@@ -80,7 +80,7 @@ def test_a_signed_join_is_stored_then_processed(
     assert (activity.kind, activity.registrant) == (ActivityKind.JOIN, ada)
     assert activity.status is ActivityStatus.DONE
     assert activity.occurred_at == NOW - timedelta(minutes=30)
-    assert activity.payload == {"source": "api"}
+    assert activity.payload["source"] == "api"
 
 
 def sign_with(header_changes: dict[str, str]) -> Callable[[bytes, int], Any]:
@@ -320,13 +320,55 @@ def test_the_same_event_id_again_changes_nothing(
     first = post_attendance(client, join_body(webinar))
     before = activity_count()
 
-    again = post_attendance(client, join_body(webinar, time=NOW.isoformat()))
+    again = post_attendance(client, join_body(webinar))
 
     assert again.status_code == 200
     assert again.get_json() == {
         "status": "duplicate",
         "activity": first.get_json()["activity"],
     }
+    assert activity_count() == before
+
+
+def test_an_identical_repeat_written_differently_is_the_same_event(
+    client: FlaskClient, webinar: Event, ada: Registrant
+) -> None:
+    moment = NOW - timedelta(minutes=30)
+    post_attendance(client, join_body(webinar))
+
+    again = post_attendance(
+        client,
+        join_body(
+            webinar,
+            time=moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+            attendee={"email": " ADA@example.com "},
+        ),
+    )
+
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"time": NOW.isoformat()},
+        {"attendee": {"email": "bob@example.com"}},
+        {"type": "leave"},
+        {"attendee": {"email": "ada@example.com", "name": "Ada L"}},
+    ],
+    ids=["another time", "another person", "another type", "another name"],
+)
+def test_an_event_id_reused_for_a_different_event_is_a_conflict(
+    client: FlaskClient, webinar: Event, ada: Registrant, changes: dict[str, Any]
+) -> None:
+    post_attendance(client, join_body(webinar))
+    before = activity_count()
+
+    reused = post_attendance(client, join_body(webinar, **changes))
+
+    assert reused.status_code == 409
+    assert reused.get_json()["error"] == "conflict"
+    assert "id of its own" in reused.get_json()["message"]
     assert activity_count() == before
 
 

@@ -80,6 +80,7 @@ def read_attendance_event(data: Any, now: datetime) -> AttendanceSignal:
             "A session's start or end names no attendee.", "attendee"
         )
     percent, points = _score(data["score"], kind) if "score" in data else (None, None)
+    content = [kind_text, key, occurred_at.timestamp(), _who(attendee), percent, points]
     return AttendanceSignal(
         kind=kind,
         event=event,
@@ -89,6 +90,7 @@ def read_attendance_event(data: Any, now: datetime) -> AttendanceSignal:
         attendee=attendee,
         score_percent=percent,
         score_points=points,
+        content_digest=_digest(content) if event_id else "",
     )
 
 
@@ -200,6 +202,24 @@ def _whole(data: Mapping[str, Any], name: str, top: int) -> int | None:
             f"score.{name} must be from 0 to {top}.", f"score.{name}"
         )
     return value
+
+
+def _who(attendee: Attendee | None) -> list[str]:
+    """Everything an event says about its attendee, as read (the email normalised)."""
+    if attendee is None:
+        return []
+    return [
+        attendee.token,
+        attendee.email.key if attendee.email else "",
+        attendee.participant_id,
+        attendee.first_name,
+        attendee.last_name,
+        attendee.name,
+    ]
+
+
+def _digest(content: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
 def _content_key(

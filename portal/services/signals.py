@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal.crm.fields import fit
-from portal.errors import ValidationFailed
+from portal.errors import PortalError, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Activity,
@@ -69,6 +69,10 @@ class SignalRefused(ValidationFailed):
     """The signal cannot be recorded for this session (a room's start, say)."""
 
 
+class SignalConflict(PortalError):
+    """The sender's id of a signal was used before for a different one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Attendee:
     """Who a join or leave is about, as far as the platform knows."""
@@ -98,6 +102,9 @@ class AttendanceSignal:
     attendee: Attendee | None = None
     score_percent: int | None = None
     score_points: int | None = None
+    #: A digest of what the signal says, when its delivery is the sender's own id:
+    #: the same id again with another digest is another signal under a reused id.
+    content_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +122,7 @@ def record_signal(signal: AttendanceSignal) -> Recorded:
     for attempt in range(2):
         earlier = _activity_by_key(dedupe_key)
         if earlier is not None:
+            _check_same_content(signal, earlier)
             logger.info(
                 "Ignored a repeated %s signal for event %s (activity %s)",
                 signal.kind.value,
@@ -170,6 +178,30 @@ def delivery_key(signal: AttendanceSignal) -> str:
     return f"{signal.source}:{digest}"
 
 
+def _check_same_content(signal: AttendanceSignal, earlier: Activity) -> None:
+    """Raise SignalConflict when a reused id brings a different signal.
+
+    A session's start or end is one per session whatever it says, so only a
+    person's signals are compared; an activity recorded without a digest (before
+    digests were kept) cannot be compared and counts as the same.
+    """
+    if signal.kind not in PERSON_SIGNALS or not signal.content_digest:
+        return
+    recorded = (earlier.payload or {}).get("content_digest")
+    if recorded and recorded != signal.content_digest:
+        logger.warning(
+            "Refused a %s signal for event %s: its id was used for activity %s, "
+            "which says something else",
+            signal.kind.value,
+            signal.event.id,
+            earlier.id,
+        )
+        raise SignalConflict(
+            "An event with this id was recorded before with other content; give "
+            "each event an id of its own."
+        )
+
+
 def _check(signal: AttendanceSignal) -> None:
     if signal.kind in SESSION_SIGNALS and signal.event.is_room:
         raise SignalRefused(
@@ -182,6 +214,8 @@ def _check(signal: AttendanceSignal) -> None:
 def _new_activity(signal: AttendanceSignal, dedupe_key: str) -> Activity:
     event = signal.event
     payload: dict[str, Any] = {"source": signal.source}
+    if signal.content_digest:
+        payload["content_digest"] = signal.content_digest
     if signal.score_percent is not None:
         payload["score_percent"] = signal.score_percent
     if signal.score_points is not None:

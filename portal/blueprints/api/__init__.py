@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from portal.errors import PortalError, ValidationFailed
+from portal.services.signals import SignalConflict
 from portal.services.signatures import SignatureRejected
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,12 @@ def bad_body(error: BadBody) -> Response:
     """A signed body that is not JSON."""
     logger.warning("Refused a body on %s: %s", request.path, error)
     return api_error(400, "bad_request", str(error))
+
+
+@bp.errorhandler(SignalConflict)
+def conflict(error: SignalConflict) -> Response:
+    """A sender's event id used again for a different event: nothing is stored."""
+    return api_error(409, "conflict", str(error))
 
 
 @bp.errorhandler(ValidationFailed)
