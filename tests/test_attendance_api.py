@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from portal.models import (
     ActivityStatus,
     Event,
     FixedField,
+    Lead,
     Registrant,
     Task,
 )
@@ -29,7 +32,7 @@ from portal.services.processing import process_all
 from portal.services.registration import record_join, register_attendee
 from portal.services.reports import registrant_totals
 from portal.services.signatures import portal_signature
-from tests.conftest import ATTENDANCE_SECRET, post_attendance
+from tests.conftest import ATTENDANCE_SECRET, page, post_attendance
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -553,3 +556,23 @@ def test_control_characters_are_dropped_from_every_stored_text(
         registrant.email,
         activity.participant_id,
     ) == stored
+
+
+def test_someone_known_only_by_email_has_no_placeholder_name_in_the_portal(
+    admin_client: FlaskClient, webinar: Event
+) -> None:
+    post_attendance(
+        admin_client, join_body(webinar, attendee={"email": "late@example.org"})
+    )
+
+    registrant = db.session.scalars(sa.select(Registrant)).one()
+    assert (registrant.first_name, registrant.last_name) == ("", "")
+    lead = db.session.scalars(sa.select(Lead)).one()
+    assert (lead.first_name, lead.last_name) == ("", "[NotProvided]")
+    listing = admin_client.get(f"/admin/sessions/{webinar.id}/registrants")
+    export = admin_client.get(f"/admin/sessions/{webinar.id}/registrants.csv")
+    name_cell = page(listing).select_one(".person-name")
+    assert name_cell is not None
+    assert name_cell.get_text() == "late@example.org"
+    _, row = csv.reader(io.StringIO(export.get_data(as_text=True)))
+    assert row[:3] == ["", "", "late@example.org"]

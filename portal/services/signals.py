@@ -41,9 +41,6 @@ logger = logging.getLogger(__name__)
 
 PERSON_SIGNALS = (ActivityKind.JOIN, ActivityKind.LEAVE)
 SESSION_SIGNALS = (ActivityKind.SESSION_START, ActivityKind.SESSION_END)
-#: A CRM lead needs a last name; an attendee the platform names by email only
-#: gets this one, like a lead without a company.
-NO_NAME = "[NotProvided]"
 NAME_LENGTH = 80
 PARTICIPANT_ID_LENGTH = 120
 #: The oldest time a signal may carry, before the current time. A platform retries a
@@ -291,7 +288,8 @@ def _new_registrant(
         email=email.address,
         email_key=email.key,
         first_name=fit(first_name.strip(), NAME_LENGTH)[0],
-        last_name=fit(last_name.strip(), NAME_LENGTH)[0] or NO_NAME,
+        # Left empty when not given: the CRM's placeholder belongs to the lead only.
+        last_name=fit(last_name.strip(), NAME_LENGTH)[0],
         answers=[],
     )
 
