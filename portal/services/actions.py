@@ -24,31 +24,30 @@ from portal.models import (
     ActionSet,
     Activity,
     ActivityKind,
-    ActivityStatus,
     Event,
     FieldUpdateRule,
     InfluenceMode,
     Registrant,
     RuleObject,
     TriggerAction,
-    utcnow,
 )
 from portal.models.activity import mail_queue_key
 from portal.services.action_sets import TASK_TRIGGERS
 from portal.services.action_tasks import update_join_task_times, write_task
 from portal.services.attendance import (
-    AWAITS_JOIN,
-    SESSION_END_SOURCE,
     AttendanceFacts,
     has_joined,
     is_earliest_join,
     join_that_ran,
     leave_facts,
-    leaves_awaiting,
-    open_visitors,
     was_in_before,
 )
 from portal.services.campaign_status import member_status
+from portal.services.late_signals import (
+    close_open_visits,
+    mark_awaiting_join,
+    requeue_leaves_awaiting,
+)
 from portal.services.variables import VariableContext, evaluate
 
 logger = logging.getLogger(__name__)
@@ -99,7 +98,8 @@ def apply_actions(run: ActionRun) -> None:
         _apply_session_actions(run)
         return
     if run.trigger is ActivityKind.JOIN:
-        _requeue_leaves_awaiting(run)
+        for leave in requeue_leaves_awaiting(run.activity):
+            run.note(f"leave {leave.id}, which arrived before this join, queued again")
     person = run.person
     settings = run.settings
     if settings is None:
@@ -121,7 +121,7 @@ def apply_actions(run: ActionRun) -> None:
             "no visit was open at this leave: nothing is sent to the CRM, unless "
             "a join at or before it comes later"
         )
-        run.activity.payload = {**(run.activity.payload or {}), AWAITS_JOIN: True}
+        mark_awaiting_join(run.activity)
         return
     if person is not None and person.type is not PersonType.USER:
         context = _variable_context(run, person)
@@ -132,26 +132,6 @@ def apply_actions(run: ActionRun) -> None:
         _post_to_feed(run, person, settings, has_rules=bool(member_values or rules))
         _credit_campaign(run, person)
     _queue_email(run, settings)
-
-
-def _requeue_leaves_awaiting(run: ActionRun) -> None:
-    """Queue again the leaves that came before this join but happened after it.
-
-    Such a leave found no visit to close and did nothing; processed again after
-    this join, it closes the visit as it would have in order.
-    """
-    for leave in leaves_awaiting(run.activity):
-        payload = {
-            key: value
-            for key, value in (leave.payload or {}).items()
-            if key != AWAITS_JOIN
-        }
-        leave.payload = {**payload, "after_join": run.activity.id}
-        leave.status = ActivityStatus.PENDING
-        leave.available_at = utcnow()
-        leave.attempts = 0
-        leave.processed_at = None
-        run.note(f"leave {leave.id}, which arrived before this join, queued again")
 
 
 def has_actions(run: ActionRun, settings: TriggerAction) -> bool:
@@ -189,29 +169,14 @@ def _apply_session_actions(run: ActionRun) -> None:
         .where(Registrant.event_id == event.id)
         .order_by(Registrant.id)
     ).all()
-    still_in = (
-        open_visitors(event.id, run.activity.occurred_at)
+    # A visit still open ends with the session: a leave at the end's time, queued
+    # before the person's own Session End.
+    closed = (
+        close_open_visits(run.activity, registrants)
         if run.trigger is ActivityKind.SESSION_END
-        else set()
+        else 0
     )
     for registrant in registrants:
-        if registrant.id in still_in:
-            # A visit still open ends with the session: a leave at the end's time,
-            # processed before the person's Session End.
-            db.session.add(
-                Activity(
-                    kind=ActivityKind.LEAVE,
-                    event=event,
-                    registrant=registrant,
-                    person_key=registrant.email_key,
-                    occurred_at=run.activity.occurred_at,
-                    payload={
-                        "source": SESSION_END_SOURCE,
-                        "session_activity": run.activity.id,
-                    },
-                    dedupe_key=f"leave:{run.activity.id}:{registrant.id}",
-                )
-            )
         db.session.add(
             Activity(
                 kind=run.trigger,
@@ -224,8 +189,8 @@ def _apply_session_actions(run: ActionRun) -> None:
             )
         )
     run.note(f"{len(registrants)} registrants queued for their own actions")
-    if still_in:
-        run.note(f"{len(still_in)} visits still open closed at the end's time")
+    if closed:
+        run.note(f"{closed} visits still open closed at the end's time")
 
 
 def _variable_context(run: ActionRun, person: Person) -> VariableContext:
