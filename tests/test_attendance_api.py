@@ -241,14 +241,21 @@ def test_a_wrong_field_is_named_in_the_answer(
         ("0001-01-01T00:00:00+14:00", "is more than 30 days ago"),
         ("0001-01-01T05:00:00+01:00", "is more than 30 days ago"),
         ("1970-01-01T00:00:00Z", "is more than 30 days ago"),
-        ((NOW - timedelta(days=31)).isoformat(), "is more than 30 days ago"),
+        (timedelta(days=-31), "is more than 30 days ago"),
         ("9999-12-31T23:59:59-14:00", "is in the future"),
-        ((NOW + timedelta(minutes=6)).isoformat(), "is in the future"),
+        (timedelta(minutes=6), "is in the future"),
     ],
 )
 def test_a_time_that_cannot_be_the_signal_s_is_refused(
-    client: FlaskClient, webinar: Event, ada: Registrant, moment: str, message: str
+    client: FlaskClient,
+    webinar: Event,
+    ada: Registrant,
+    moment: str | timedelta,
+    message: str,
 ) -> None:
+    if isinstance(moment, timedelta):
+        # From the clock now, not when the module was read: a long run takes minutes.
+        moment = (datetime.now(UTC) + moment).isoformat()
     before = activity_count()
 
     answer = post_attendance(client, join_body(webinar, time=moment))
