@@ -113,7 +113,12 @@ def _register_error_pages(app: Flask) -> None:
             return error.get_response()
         if is_api_request():
             code = _API_ERROR_CODES.get(error.code, "bad_request")
-            return api_error(error.code, code, error.description or str(error))
+            message = error.description or str(error)
+            if error.code == 413:
+                # Werkzeug's wording speaks of a "data value" and a "capacity limit".
+                limit = int(app.config["MAX_CONTENT_LENGTH"]) // 1024
+                message = f"The body is larger than {limit} KB."
+            return api_error(error.code, code, message)
         page = render_template(
             [f"errors/{error.code}.html", "errors/generic.html"],
             error=error,
@@ -142,6 +147,7 @@ _API_ERROR_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    415: "unsupported_media_type",
     503: "not_configured",
 }
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from portal.services.links import embed_snippet, event_addresses
+from portal.services.reports import in_zone
 from portal.services.schedule import describe_schedule
 
 
@@ -58,6 +59,7 @@ def has_endpoint(endpoint: str) -> bool:
 def register_template_helpers(app: Flask) -> None:
     """Make the portal's filters and globals available to every template."""
     app.jinja_env.filters["schedule"] = describe_schedule
+    app.jinja_env.filters["in_zone"] = in_zone
     app.jinja_env.globals["event_addresses"] = event_addresses
     app.jinja_env.globals["admin_navigation"] = admin_navigation
     app.jinja_env.globals["embed_snippet"] = embed_snippet

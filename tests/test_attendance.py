@@ -68,6 +68,32 @@ def test_a_visit_still_open_is_closed_at_until() -> None:
 
 
 @pytest.mark.parametrize(
+    ("signals", "until", "first_start", "last_end"),
+    [
+        ([(JOIN, 0), (LEAVE, 60), (JOIN, 120), (LEAVE, 200)], None, 0, 200),
+        # A leave that closes nothing does not end a visit.
+        ([(JOIN, 0), (LEAVE, 60), (LEAVE, 90)], None, 0, 60),
+        ([(JOIN, 0, CLICK), (JOIN, 30), (LEAVE, 90)], None, 30, 90),
+        ([(JOIN, 10)], 600, 10, 600),
+        ([(LEAVE, 10)], None, None, None),
+    ],
+)
+def test_visits_know_when_the_first_began_and_the_latest_ended(
+    signals: list[tuple[ActivityKind, int] | tuple[ActivityKind, int, bool]],
+    until: int | None,
+    first_start: int | None,
+    last_end: int | None,
+) -> None:
+    visits = pair_visits(
+        (Signal(item[0], at(item[1]), *item[2:]) for item in signals),
+        until=None if until is None else at(until),
+    )
+
+    assert visits.first_start == (None if first_start is None else at(first_start))
+    assert visits.last_end == (None if last_end is None else at(last_end))
+
+
+@pytest.mark.parametrize(
     ("visit_minutes", "expected"),
     [
         (None, "No Show"),

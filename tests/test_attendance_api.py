@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from portal.models import (
     ActivityStatus,
     Event,
     FixedField,
+    Lead,
     Registrant,
     Task,
 )
@@ -29,7 +32,7 @@ from portal.services.processing import process_all
 from portal.services.registration import record_join, register_attendee
 from portal.services.reports import registrant_totals
 from portal.services.signatures import portal_signature
-from tests.conftest import ATTENDANCE_SECRET, post_attendance
+from tests.conftest import ATTENDANCE_SECRET, page, post_attendance
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -80,7 +83,7 @@ def test_a_signed_join_is_stored_then_processed(
     assert (activity.kind, activity.registrant) == (ActivityKind.JOIN, ada)
     assert activity.status is ActivityStatus.DONE
     assert activity.occurred_at == NOW - timedelta(minutes=30)
-    assert activity.payload == {"source": "api"}
+    assert activity.payload["source"] == "api"
 
 
 def sign_with(header_changes: dict[str, str]) -> Callable[[bytes, int], Any]:
@@ -233,6 +236,58 @@ def test_a_wrong_field_is_named_in_the_answer(
 
 
 @pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        ("0001-01-01T00:00:00+14:00", "is more than 30 days ago"),
+        ("0001-01-01T05:00:00+01:00", "is more than 30 days ago"),
+        ("1970-01-01T00:00:00Z", "is more than 30 days ago"),
+        (timedelta(days=-31), "is more than 30 days ago"),
+        ("9999-12-31T23:59:59-14:00", "is in the future"),
+        (timedelta(minutes=6), "is in the future"),
+    ],
+)
+def test_a_time_that_cannot_be_the_signal_s_is_refused(
+    client: FlaskClient,
+    webinar: Event,
+    ada: Registrant,
+    moment: str | timedelta,
+    message: str,
+) -> None:
+    if isinstance(moment, timedelta):
+        # From the clock now, not when the module was read: a long run takes minutes.
+        moment = (datetime.now(UTC) + moment).isoformat()
+    before = activity_count()
+
+    answer = post_attendance(client, join_body(webinar, time=moment))
+
+    assert answer.status_code == 422
+    assert answer.get_json()["field"] == "time"
+    assert answer.get_json()["message"] == f"time {message}."
+    assert activity_count() == before
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [NOW - timedelta(days=29), NOW + timedelta(minutes=4)],
+    ids=["four weeks ago", "a clock four minutes ahead"],
+)
+def test_a_time_within_the_window_is_taken_in_utc(
+    client: FlaskClient, webinar: Event, ada: Registrant, moment: datetime
+) -> None:
+    answer = post_attendance(
+        client,
+        join_body(
+            webinar, time=moment.astimezone(timezone(timedelta(hours=14))).isoformat()
+        ),
+    )
+
+    assert answer.status_code == 202
+    activity = db.session.get(Activity, answer.get_json()["activity"])
+    assert activity is not None
+    assert activity.occurred_at == moment
+
+
+@pytest.mark.parametrize(
     ("score", "field", "message"),
     [
         ({"percent": 101}, "score.percent", "from 0 to 100"),
@@ -275,13 +330,55 @@ def test_the_same_event_id_again_changes_nothing(
     first = post_attendance(client, join_body(webinar))
     before = activity_count()
 
-    again = post_attendance(client, join_body(webinar, time=NOW.isoformat()))
+    again = post_attendance(client, join_body(webinar))
 
     assert again.status_code == 200
     assert again.get_json() == {
         "status": "duplicate",
         "activity": first.get_json()["activity"],
     }
+    assert activity_count() == before
+
+
+def test_an_identical_repeat_written_differently_is_the_same_event(
+    client: FlaskClient, webinar: Event, ada: Registrant
+) -> None:
+    moment = NOW - timedelta(minutes=30)
+    post_attendance(client, join_body(webinar))
+
+    again = post_attendance(
+        client,
+        join_body(
+            webinar,
+            time=moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+            attendee={"email": " ADA@example.com "},
+        ),
+    )
+
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"time": NOW.isoformat()},
+        {"attendee": {"email": "bob@example.com"}},
+        {"type": "leave"},
+        {"attendee": {"email": "ada@example.com", "name": "Ada L"}},
+    ],
+    ids=["another time", "another person", "another type", "another name"],
+)
+def test_an_event_id_reused_for_a_different_event_is_a_conflict(
+    client: FlaskClient, webinar: Event, ada: Registrant, changes: dict[str, Any]
+) -> None:
+    post_attendance(client, join_body(webinar))
+    before = activity_count()
+
+    reused = post_attendance(client, join_body(webinar, **changes))
+
+    assert reused.status_code == 409
+    assert reused.get_json()["error"] == "conflict"
+    assert "id of its own" in reused.get_json()["message"]
     assert activity_count() == before
 
 
@@ -427,3 +524,62 @@ def test_a_personal_room_has_no_start_or_end(
 
     assert answer.status_code == 422
     assert answer.get_json()["field"] == "type"
+
+
+@pytest.mark.parametrize(
+    ("attendee", "stored"),
+    [
+        (
+            {"email": "nul@example.org", "name": "Nul\u0000 Name"},
+            ("Nul", "Name", "nul@example.org", None),
+        ),
+        (
+            {
+                "email": "nul\u0000@example.org",
+                "first_name": "A\u202eB",
+                "last_name": "C\tD",
+            },
+            ("AB", "C D", "nul@example.org", None),
+        ),
+        ({"id": "p\u0000q", "name": "Guest"}, None),
+    ],
+)
+def test_control_characters_are_dropped_from_every_stored_text(
+    client: FlaskClient, webinar: Event, attendee: dict[str, str], stored: Any
+) -> None:
+    answer = post_attendance(client, join_body(webinar, attendee=attendee))
+
+    assert answer.status_code == 202
+    activity = db.session.get(Activity, answer.get_json()["activity"])
+    assert activity is not None
+    if stored is None:
+        assert activity.participant_id == "pq"
+        return
+    registrant = activity.registrant
+    assert registrant is not None
+    assert (
+        registrant.first_name,
+        registrant.last_name,
+        registrant.email,
+        activity.participant_id,
+    ) == stored
+
+
+def test_someone_known_only_by_email_has_no_placeholder_name_in_the_portal(
+    admin_client: FlaskClient, webinar: Event
+) -> None:
+    post_attendance(
+        admin_client, join_body(webinar, attendee={"email": "late@example.org"})
+    )
+
+    registrant = db.session.scalars(sa.select(Registrant)).one()
+    assert (registrant.first_name, registrant.last_name) == ("", "")
+    lead = db.session.scalars(sa.select(Lead)).one()
+    assert (lead.first_name, lead.last_name) == ("", "[NotProvided]")
+    listing = admin_client.get(f"/admin/sessions/{webinar.id}/registrants")
+    export = admin_client.get(f"/admin/sessions/{webinar.id}/registrants.csv")
+    name_cell = page(listing).select_one(".person-name")
+    assert name_cell is not None
+    assert name_cell.get_text() == "late@example.org"
+    _, row = csv.reader(io.StringIO(export.get_data(as_text=True)))
+    assert row[:3] == ["", "", "late@example.org"]

@@ -279,6 +279,19 @@ def test_a_new_lead_takes_the_lead_mapping_and_not_provided_company(
     assert match.rule == "no match: new lead"
 
 
+def test_a_lead_without_a_last_name_gets_the_crm_s_placeholder(
+    org: ContractOrg,
+) -> None:
+    match = match_person(
+        org.crm, submitted(first_name="", last_name="", answers=[]), MatchOptions()
+    )
+
+    lead = org.lead(match.person.id)
+    assert lead is not None
+    assert (lead.last_name, lead.company) == (NOT_PROVIDED, NOT_PROVIDED)
+    assert f"LastName set to {NOT_PROVIDED}: none was given" in match.cut
+
+
 def test_only_blank_fields_of_a_matched_record_are_filled(org: ContractOrg) -> None:
     made, _ = make_records(
         org,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask, render_template
+from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import (
@@ -583,3 +584,20 @@ def test_the_days_end_with_the_session_once_it_is_over(
         date(2030, 1, 17),
         date(2030, 1, 18),
     ]
+
+
+def test_a_time_stored_near_year_one_does_not_break_the_pages(
+    admin_client: FlaskClient, webinar: Event
+) -> None:
+    registrant = register(webinar, "ada@example.com")
+    for kind in (JOIN, LEAVE):
+        signal(registrant, kind, datetime(1, 1, 1, 4, tzinfo=UTC))
+    base = f"/admin/sessions/{webinar.id}/registrants"
+
+    pages = [
+        admin_client.get(address)
+        for address in (base, f"{base}.csv", f"{base}/{registrant.id}")
+    ]
+
+    assert [answer.status_code for answer in pages] == [200, 200, 200]
+    assert "0001-01-01 04:00:00" in pages[1].get_data(as_text=True)

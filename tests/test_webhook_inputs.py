@@ -8,6 +8,7 @@ a 500 page.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.models import Event
-from tests.conftest import post_attendance, post_zoom
+from portal.services.signatures import portal_signature
+from tests.conftest import ATTENDANCE_SECRET, post_attendance, post_zoom
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SESSION = "{session}"
@@ -199,3 +201,86 @@ def test_an_unknown_api_address_gets_a_json_404(client: FlaskClient) -> None:
 
     assert answer.status_code == 404
     assert answer.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{", "The body is not JSON."),
+        (b'{"time": ' + b"9" * 5000 + b"}", "A number in the body is too long."),
+        (b'{"time": -' + b"9" * 101 + b"}", "A number in the body is too long."),
+        (b"[" * 30000 + b"]" * 30000, "The body is nested too deeply."),
+        (b'{"type": NaN}', "The body is not JSON: NaN is not a JSON number."),
+        (b"\xff", "The body is not UTF-8 text."),
+    ],
+)
+@pytest.mark.parametrize("poster", POSTERS)
+def test_a_body_that_is_not_json_is_told_in_plain_words(
+    client: FlaskClient, webinar: Event, poster: str, body: bytes, message: str
+) -> None:
+    answer = POSTERS[poster](client, body)
+
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "bad_request", "message": message}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/attendance", "/api/v1/zoom/webhook"])
+def test_the_size_limit_is_told_in_kilobytes(
+    client: FlaskClient, webinar: Event, path: str
+) -> None:
+    answer = client.post(path, data=b" " * (64 * 1024 + 1))
+
+    assert answer.get_json()["message"] == "The body is larger than 64 KB."
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=latin-1",
+    ],
+)
+def test_the_api_takes_only_a_json_content_type(
+    client: FlaskClient, webinar: Event, content_type: str | None
+) -> None:
+    body = {"type": "session_start", "session": webinar.key, "time": NOW.isoformat()}
+    signed = signed_headers(raw_body(body, webinar))
+    if content_type is None:
+        del signed["Content-Type"]
+    else:
+        signed["Content-Type"] = content_type
+
+    answer = client.post(
+        "/api/v1/attendance", data=raw_body(body, webinar), headers=signed
+    )
+
+    assert answer.status_code == 415
+    assert answer.get_json()["error"] == "unsupported_media_type"
+    assert "application/json" in answer.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=UTF-8"]
+)
+def test_a_json_content_type_with_or_without_charset_is_taken(
+    client: FlaskClient, webinar: Event, content_type: str
+) -> None:
+    body = {"type": "session_start", "session": webinar.key, "time": NOW.isoformat()}
+    signed = {**signed_headers(raw_body(body, webinar)), "Content-Type": content_type}
+
+    answer = client.post(
+        "/api/v1/attendance", data=raw_body(body, webinar), headers=signed
+    )
+
+    assert answer.status_code == 202
+
+
+def signed_headers(raw: bytes) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    return {
+        "X-Portal-Timestamp": stamp,
+        "X-Portal-Signature": portal_signature(ATTENDANCE_SECRET, stamp, raw),
+        "Content-Type": "application/json",
+    }

@@ -158,9 +158,9 @@ def test_a_stale_delivery_is_refused(client: FlaskClient, webinar: Event) -> Non
         (zoom_event("meeting.started", meeting="99999999999"), "no session is linked"),
         (
             zoom_event("webinar.participant_joined", participant={"leave_reason": ""}),
-            "neither an email nor an id",
+            "no email, id or name",
         ),
-        (zoom_event("webinar.participant_joined"), "neither an email nor an id"),
+        (zoom_event("webinar.participant_joined"), "no email, id or name"),
     ],
 )
 def test_other_events_are_answered_and_ignored(
@@ -340,3 +340,116 @@ def test_concurrent_deliveries_of_one_join_record_it_once(
     assert sorted(answers) == ["accepted"] + ["duplicate"] * 3
     assert len(activities()) == 1
     assert db.session.scalar(sa.select(sa.func.count(Registrant.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "join_time",
+    [
+        "2031-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+14:00",
+        "1970-01-01T00:00:00Z",
+        "yesterday",
+        7,
+    ],
+)
+def test_a_join_time_that_cannot_be_right_gives_way_to_the_notification_time(
+    client: FlaskClient, webinar: Event, join_time: Any
+) -> None:
+    body = participant_event(
+        "joined", NOW, email="pat@example.com", participant_uuid="P-1"
+    )
+    body["event_ts"] = int((NOW - timedelta(minutes=2)).timestamp() * 1000)
+    body["payload"]["object"]["participant"]["join_time"] = join_time
+
+    answer = post_zoom(client, body)
+
+    assert answer.status_code == 200
+    (joined,) = activities()
+    assert joined.occurred_at == NOW - timedelta(minutes=2)
+
+
+def test_without_a_usable_time_the_time_of_arrival_is_used(
+    client: FlaskClient, webinar: Event
+) -> None:
+    body = participant_event(
+        "joined", NOW, email="pat@example.com", participant_uuid="P-1"
+    )
+    body["event_ts"] = int(datetime(2031, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    body["payload"]["object"]["participant"]["join_time"] = "2031-01-01T00:00:00Z"
+    before = datetime.now(UTC)
+
+    post_zoom(client, body)
+
+    (joined,) = activities()
+    assert before <= joined.occurred_at <= datetime.now(UTC)
+
+
+def test_control_characters_are_dropped_from_zoom_s_texts(
+    client: FlaskClient, webinar: Event
+) -> None:
+    post_zoom(
+        client,
+        participant_event(
+            "joined",
+            NOW,
+            email="z\u0000n@example.org",
+            user_name="Z\u0000N Zed",
+            participant_uuid="P\u0000U",
+        ),
+    )
+    post_zoom(
+        client,
+        participant_event("joined", NOW, user_name="G\u202e", participant_uuid="Q\x07"),
+    )
+
+    joined, guest = activities()
+    assert joined.registrant is not None
+    assert (joined.registrant.first_name, joined.registrant.email) == (
+        "ZN",
+        "zn@example.org",
+    )
+    assert (joined.participant_id, guest.participant_id) == (
+        "participant_uuid:PU",
+        "participant_uuid:Q",
+    )
+
+
+def test_guests_with_no_id_are_never_merged_by_their_display_name(
+    client: FlaskClient, webinar: Event
+) -> None:
+    pat_joins = participant_event(
+        "joined", NOW - timedelta(minutes=9), email="pat@example.com", user_name="Pat"
+    )
+    post_zoom(client, pat_joins)
+    nameless = {"user_id": "", "user_name": "iPhone"}
+    for minutes in (8, 7):
+        at = NOW - timedelta(minutes=minutes)
+        post_zoom(client, participant_event("joined", at, **nameless))
+    post_zoom(
+        client,
+        participant_event(
+            "joined", NOW - timedelta(minutes=6), user_id="", user_name="Pat"
+        ),
+    )
+
+    _, first, second, namesake = activities()
+    assert [activity.registrant for activity in (first, second, namesake)] == [
+        None,
+        None,
+        None,
+    ]
+    guests = {first.participant_id, second.participant_id, namesake.participant_id}
+    assert len(guests) == 3
+    assert all(guest.startswith("unidentified:") for guest in guests if guest)
+    assert attendee_count(webinar.id, NOW) == 4
+
+
+@pytest.mark.parametrize("meeting", [[1], {"id": 1}, True, 1.5])
+def test_a_meeting_id_of_the_wrong_type_is_told_so(
+    client: FlaskClient, webinar: Event, meeting: Any
+) -> None:
+    answer = post_zoom(client, zoom_event("meeting.started", meeting=meeting))
+
+    assert answer.status_code == 422
+    assert answer.get_json()["field"] == "payload.object.id"
+    assert "must be a string or a whole number" in answer.get_json()["message"]

@@ -187,7 +187,7 @@ TASK_STATUSES: dict[str, bool] = {
     "Deferred": False,
 }
 TASK_PRIORITIES = ("High", "Normal", "Low")
-#: A lead created without a company gets this, because the CRM requires one.
+#: A lead created without a last name or a company gets this, as the CRM requires both.
 NOT_PROVIDED = "[NotProvided]"
 FEED_BODY_LENGTH = 10_000
 

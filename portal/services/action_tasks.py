@@ -15,6 +15,7 @@ from portal.crm.fields import fit
 from portal.extensions import db
 from portal.models import Activity, ActivityKind, ActivityStatus, Event, TriggerAction
 from portal.services.action_sets import TASK_TRIGGERS
+from portal.services.attendance import all_visits
 from portal.services.schedule import describe_schedule
 from portal.services.variables import VariableContext
 
@@ -61,25 +62,50 @@ def _update_join_task(
     join = db.session.scalars(
         sa.select(Activity)
         .where(
+            Activity.event_id == run.activity.event_id,
             Activity.registrant_id == run.activity.registrant_id,
             Activity.kind == ActivityKind.JOIN,
             Activity.crm_task_id.is_not(None),
             Activity.status == ActivityStatus.DONE,
-            Activity.occurred_at <= run.activity.occurred_at,
         )
-        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .order_by(Activity.id)
     ).first()
     if join is None or join.crm_task_id is None:
         run.note("no join task to update")
         return
+    # Every visit recorded so far, in whatever order the signals came: the task
+    # ends with the latest leave and holds the minutes of every visit.
     values: dict[str, Any] = {"Status": status, **extra}
-    if context.leave_time is not None:
-        values.setdefault("End_Time__c", context.leave_time)
-    if context.duration_seconds is not None:
-        values.setdefault("Duration_Minutes__c", round(context.duration_seconds / 60))
+    for name, value in _task_times(run, with_start=False).items():
+        values.setdefault(name, value)
     run.crm.update_task(join.crm_task_id, values)
     run.task_id = join.crm_task_id
     run.note(f"join task {join.crm_task_id} updated ({status})")
+
+
+def update_join_task_times(run: ActionRun, task_id: str) -> None:
+    """Set the Join task's start, end and minutes from every visit recorded."""
+    run.crm.update_task(task_id, _task_times(run, with_start=True))
+    run.note(f"join task {task_id}: times updated from every visit")
+
+
+def _task_times(run: ActionRun, *, with_start: bool) -> dict[str, Any]:
+    """The Join task's times from every visit; the start only when it moved.
+
+    The task starts when the join that made it happened (a join page click, say);
+    only a join that arrives later but happened earlier moves it.
+    """
+    registrant_id = run.activity.registrant_id
+    if registrant_id is None:
+        return {}
+    visits = all_visits(run.activity.event_id, registrant_id)
+    times: dict[str, Any] = {}
+    if with_start and visits.first_start is not None:
+        times["Start_Time__c"] = visits.first_start
+    if visits.last_end is not None:
+        times["End_Time__c"] = visits.last_end
+        times["Duration_Minutes__c"] = round(visits.seconds / 60)
+    return times
 
 
 def _task_subject(run: ActionRun) -> str:

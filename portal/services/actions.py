@@ -33,14 +33,21 @@ from portal.models import (
 )
 from portal.models.activity import mail_queue_key
 from portal.services.action_sets import TASK_TRIGGERS
-from portal.services.action_tasks import write_task
+from portal.services.action_tasks import update_join_task_times, write_task
 from portal.services.attendance import (
     AttendanceFacts,
-    earlier_join,
     has_joined,
+    is_earliest_join,
+    join_that_ran,
     leave_facts,
+    was_in_before,
 )
 from portal.services.campaign_status import member_status
+from portal.services.late_signals import (
+    close_open_visits,
+    mark_awaiting_join,
+    requeue_leaves_awaiting,
+)
 from portal.services.variables import VariableContext, evaluate
 
 logger = logging.getLogger(__name__)
@@ -90,20 +97,32 @@ def apply_actions(run: ActionRun) -> None:
     if run.activity.registrant is None:
         _apply_session_actions(run)
         return
+    if run.trigger is ActivityKind.JOIN:
+        for leave in requeue_leaves_awaiting(run.activity):
+            run.note(f"leave {leave.id}, which arrived before this join, queued again")
     person = run.person
     settings = run.settings
     if settings is None:
         run.note("no actions are set for this trigger")
         return
     if run.trigger is ActivityKind.JOIN:
-        first = earlier_join(run.activity)
+        first = join_that_ran(run.activity)
         if first is not None:
-            # One Join task per person and session; each Leave updates it.
-            run.note(
-                f"joined again: the Join actions ran for the first join "
-                f"(activity {first.id})"
-            )
+            # One Join task per person and session, whatever order the joins
+            # arrive in; each Leave updates it.
+            run.note(f"joined again: the Join actions ran for activity {first.id}")
+            if is_earliest_join(run.activity) and first.crm_task_id:
+                # It happened before the join that made the task: the task starts
+                # at this one now.
+                update_join_task_times(run, first.crm_task_id)
             return
+    if run.trigger is ActivityKind.LEAVE and not was_in_before(run.activity):
+        run.note(
+            "no visit was open at this leave: nothing is sent to the CRM, unless "
+            "a join at or before it comes later"
+        )
+        mark_awaiting_join(run.activity)
+        return
     if person is not None and person.type is not PersonType.USER:
         context = _variable_context(run, person)
         member_values, rules = _evaluated_rules(run, context)
@@ -150,6 +169,13 @@ def _apply_session_actions(run: ActionRun) -> None:
         .where(Registrant.event_id == event.id)
         .order_by(Registrant.id)
     ).all()
+    # A visit still open ends with the session: a leave at the end's time, queued
+    # before the person's own Session End.
+    closed = (
+        close_open_visits(run.activity, registrants)
+        if run.trigger is ActivityKind.SESSION_END
+        else 0
+    )
     for registrant in registrants:
         db.session.add(
             Activity(
@@ -163,6 +189,8 @@ def _apply_session_actions(run: ActionRun) -> None:
             )
         )
     run.note(f"{len(registrants)} registrants queued for their own actions")
+    if closed:
+        run.note(f"{closed} visits still open closed at the end's time")
 
 
 def _variable_context(run: ActionRun, person: Person) -> VariableContext:

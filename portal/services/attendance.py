@@ -10,6 +10,7 @@ the way in. So the join page and the platform's join signal for one visit count 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,11 @@ from portal.models import Activity, ActivityKind, ActivityStatus
 
 #: What the portal's own join page writes in a join's payload as its source.
 JOIN_PAGE = "join_page"
+#: The source of the leave Session End records for a visit still open.
+SESSION_END_SOURCE = "session_end"
+#: Set in a leave's payload when it found no visit to close: a join processed later
+#: that happened at or before it puts it back in the queue.
+AWAITS_JOIN = "awaits_join"
 
 
 class Signal(NamedTuple):
@@ -44,6 +50,10 @@ class Visits:
     last_start: datetime | None
     #: When the visit still open began; None when the person is not in.
     open_since: datetime | None
+    #: When the first visit began.
+    first_start: datetime | None = None
+    #: When the latest visit that has ended ended (``until``, if it closed one).
+    last_end: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,8 @@ def pair_visits(signals: Iterable[Signal], *, until: datetime | None = None) -> 
     has_joined = False
     last_start: datetime | None = None
     open_since: datetime | None = None
+    first_start: datetime | None = None
+    last_end: datetime | None = None
     opened_by_click = False
     for signal in signals:
         if signal.kind is ActivityKind.JOIN:
@@ -74,12 +86,17 @@ def pair_visits(signals: Iterable[Signal], *, until: datetime | None = None) -> 
             if open_since is None or confirms_click:
                 open_since = last_start = signal.at
                 opened_by_click = signal.is_click
+                if last_end is None:
+                    # Still the first visit (a confirmed click starts it again).
+                    first_start = signal.at
         elif signal.kind is ActivityKind.LEAVE and open_since is not None:
             total += _seconds_between(open_since, signal.at)
             open_since = None
+            last_end = signal.at
     if until is not None and open_since is not None:
         total += _seconds_between(open_since, until)
-    return Visits(total, has_joined, last_start, open_since)
+        last_end = until
+    return Visits(total, has_joined, last_start, open_since, first_start, last_end)
 
 
 def leave_facts(leave: Activity) -> AttendanceFacts:
@@ -108,11 +125,59 @@ def visits_until(event_id: int, registrant_id: int, until: datetime) -> Visits:
     return pair_visits((signal for _, signal in signals), until=until)
 
 
-def person_signals(
-    event_id: int, registrant_id: int | None, until: datetime
-) -> list[tuple[int, Signal]]:
-    """(activity id, signal) of the person's joins and leaves up to ``until``."""
+def all_visits(event_id: int, registrant_id: int) -> Visits:
+    """The registrant's visits from every join and leave recorded so far."""
+    return pair_visits(signal for _, signal in person_signals(event_id, registrant_id))
+
+
+def was_in_before(leave: Activity) -> bool:
+    """Whether the person had a visit open when ``leave`` happened.
+
+    A leave that finds no visit open closes nothing: its join has not been
+    recorded yet (it may still arrive), or it repeats a leave already counted.
+    """
+    signals = person_signals(leave.event_id, leave.registrant_id, leave.occurred_at)
+    visits = pair_visits(
+        signal for activity_id, signal in signals if activity_id != leave.id
+    )
+    return visits.open_since is not None
+
+
+def open_visitors(event_id: int, until: datetime) -> set[int]:
+    """The registrants with a visit still open at ``until``, in one query."""
+    signals: dict[int, list[Signal]] = defaultdict(list)
     rows = db.session.execute(
+        sa.select(
+            Activity.registrant_id,
+            Activity.kind,
+            Activity.occurred_at,
+            Activity.payload["source"].as_string(),
+        )
+        .where(
+            Activity.event_id == event_id,
+            Activity.registrant_id.is_not(None),
+            Activity.kind.in_([ActivityKind.JOIN, ActivityKind.LEAVE]),
+            Activity.occurred_at <= until,
+        )
+        .order_by(Activity.occurred_at, Activity.id)
+    )
+    for registrant_id, kind, occurred_at, source in rows:
+        if registrant_id is not None:
+            signals[registrant_id].append(
+                Signal(kind, occurred_at, source == JOIN_PAGE)
+            )
+    return {
+        registrant_id
+        for registrant_id, theirs in signals.items()
+        if pair_visits(theirs).open_since is not None
+    }
+
+
+def person_signals(
+    event_id: int, registrant_id: int | None, until: datetime | None = None
+) -> list[tuple[int, Signal]]:
+    """(activity id, signal) of the person's joins and leaves (up to ``until``)."""
+    query = (
         sa.select(
             Activity.id,
             Activity.kind,
@@ -123,13 +188,14 @@ def person_signals(
             Activity.event_id == event_id,
             Activity.registrant_id == registrant_id,
             Activity.kind.in_([ActivityKind.JOIN, ActivityKind.LEAVE]),
-            Activity.occurred_at <= until,
         )
         .order_by(Activity.occurred_at, Activity.id)
     )
+    if until is not None:
+        query = query.where(Activity.occurred_at <= until)
     return [
         (activity_id, Signal(kind, occurred_at, source == JOIN_PAGE))
-        for activity_id, kind, occurred_at, source in rows
+        for activity_id, kind, occurred_at, source in db.session.execute(query)
     ]
 
 
@@ -185,21 +251,55 @@ def has_joined(event_id: int, registrant_id: int) -> bool:
     ) > 0
 
 
-def earlier_join(join: Activity) -> Activity | None:
-    """The person's first join of the session, when ``join`` is not it."""
-    first = db.session.scalars(
+def join_that_ran(join: Activity) -> Activity | None:
+    """The person's join that ran the Join actions, when ``join`` is not it.
+
+    A person's activities are processed one at a time in order of arrival, so a
+    join already processed (and not failed) is the one that ran them, whether it
+    happened before ``join`` or, arriving first, after it.
+    """
+    return db.session.scalars(
         sa.select(Activity)
         .where(
             Activity.event_id == join.event_id,
             Activity.registrant_id == join.registrant_id,
             Activity.kind == ActivityKind.JOIN,
-            # A join that failed for good did not run its actions.
-            Activity.status != ActivityStatus.FAILED,
+            Activity.id != join.id,
+            Activity.status.in_([ActivityStatus.DONE, ActivityStatus.SKIPPED]),
         )
-        .order_by(Activity.occurred_at, Activity.id)
+        .order_by(Activity.processed_at, Activity.id)
         .limit(1)
     ).first()
-    return first if first is not None and first.id != join.id else None
+
+
+def is_earliest_join(join: Activity) -> bool:
+    """Whether no other join of the person happened before ``join``."""
+    earlier = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Activity.event_id == join.event_id,
+            Activity.registrant_id == join.registrant_id,
+            Activity.kind == ActivityKind.JOIN,
+            Activity.id != join.id,
+            Activity.occurred_at < join.occurred_at,
+        )
+    )
+    return not earlier
+
+
+def leaves_awaiting(join: Activity) -> list[Activity]:
+    """The person's leaves, at or after ``join``, that found no visit to close."""
+    leaves = db.session.scalars(
+        sa.select(Activity)
+        .where(
+            Activity.event_id == join.event_id,
+            Activity.registrant_id == join.registrant_id,
+            Activity.kind == ActivityKind.LEAVE,
+            Activity.status.in_([ActivityStatus.DONE, ActivityStatus.SKIPPED]),
+            Activity.occurred_at >= join.occurred_at,
+        )
+        .order_by(Activity.id)
+    )
+    return [leave for leave in leaves if (leave.payload or {}).get(AWAITS_JOIN)]
 
 
 def _seconds_between(start: datetime, end: datetime) -> int:

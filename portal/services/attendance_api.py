@@ -11,10 +11,11 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from portal.errors import ValidationFailed
+from portal.forms.attendee import clean_text
 from portal.models import ActivityKind
 from portal.services.email_addresses import InvalidEmail, parse_email
 from portal.services.events import event_by_key
@@ -23,8 +24,8 @@ from portal.services.signals import (
     PERSON_SIGNALS,
     AttendanceSignal,
     Attendee,
+    signal_time_problem,
 )
-from portal.services.signatures import TOLERANCE
 
 EVENT_TYPES = {
     "session_start": ActivityKind.SESSION_START,
@@ -79,6 +80,7 @@ def read_attendance_event(data: Any, now: datetime) -> AttendanceSignal:
             "A session's start or end names no attendee.", "attendee"
         )
     percent, points = _score(data["score"], kind) if "score" in data else (None, None)
+    content = [kind_text, key, occurred_at.timestamp(), _who(attendee), percent, points]
     return AttendanceSignal(
         kind=kind,
         event=event,
@@ -88,6 +90,7 @@ def read_attendance_event(data: Any, now: datetime) -> AttendanceSignal:
         attendee=attendee,
         score_percent=percent,
         score_points=points,
+        content_digest=_digest(content) if event_id else "",
     )
 
 
@@ -107,11 +110,14 @@ def _text(
     value = data[name]
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be a string.", field)
-    if not value.strip():
-        raise ValidationFailed(f"{field} must not be empty.", field)
     if len(value) > limit:
         raise ValidationFailed(f"{field} has at most {limit} characters.", field)
-    return value.strip()
+    # As the web form does: no NUL or other control character, no direction
+    # override, one space for each run of white space.
+    text = clean_text(value)
+    if not text:
+        raise ValidationFailed(f"{field} must not be empty.", field)
+    return text
 
 
 def _time(data: Mapping[str, Any], now: datetime) -> datetime:
@@ -128,9 +134,10 @@ def _time(data: Mapping[str, Any], now: datetime) -> datetime:
             "2030-01-14T19:30:00Z or 2030-01-14T20:30:00+01:00.",
             "time",
         )
-    if moment - now > TOLERANCE:
-        raise ValidationFailed("time is in the future.", "time")
-    return moment
+    problem = signal_time_problem(moment, now)
+    if problem is not None:
+        raise ValidationFailed(f"time {problem}.", "time")
+    return moment.astimezone(UTC)
 
 
 def _attendee(value: Any) -> Attendee:
@@ -195,6 +202,24 @@ def _whole(data: Mapping[str, Any], name: str, top: int) -> int | None:
             f"score.{name} must be from 0 to {top}.", f"score.{name}"
         )
     return value
+
+
+def _who(attendee: Attendee | None) -> list[str]:
+    """Everything an event says about its attendee, as read (the email normalised)."""
+    if attendee is None:
+        return []
+    return [
+        attendee.token,
+        attendee.email.key if attendee.email else "",
+        attendee.participant_id,
+        attendee.first_name,
+        attendee.last_name,
+        attendee.name,
+    ]
+
+
+def _digest(content: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
 def _content_key(

@@ -156,10 +156,12 @@ def _create_lead(crm: Crm, submitted: Submitted) -> Match:
     catalogue = crm.fields(RuleObject.LEAD)
     values: dict[str, Any] = submitted.values_for(PersonType.LEAD)
     notes = []
-    if not values.get("Company"):
-        # The CRM requires a company on a lead.
-        values["Company"] = NOT_PROVIDED
-        notes.append(f"Company set to {NOT_PROVIDED}: none was given")
+    for required in ("LastName", "Company"):
+        # The CRM requires a last name and a company on a lead; the portal's own
+        # record of the person keeps them empty.
+        if not values.get(required):
+            values[required] = NOT_PROVIDED
+            notes.append(f"{required} set to {NOT_PROVIDED}: none was given")
     values, cut = _fitted(values, catalogue)
     person = crm.create_lead(values)
     match = Match(person, "no match: new lead", is_new=True)

@@ -246,7 +246,18 @@ def _row(
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return moment.astimezone(zone) if moment is not None else None
+    return in_zone(moment, zone) if moment is not None else None
+
+
+def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` in ``zone``; one too near year 1 or 9999 for that stays in UTC.
+
+    The portal refuses such times now, but a page must still show one stored before.
+    """
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment
 
 
 def attended_seconds(
@@ -402,7 +413,10 @@ def _answer_columns(event: Event, rows: Sequence[RegistrantRow]) -> list[str]:
 
 def _csv_time(moment: datetime | None) -> str:
     """A local time spreadsheets read as a date and time; the zone is in the header."""
-    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment is not None else ""
+    if moment is None:
+        return ""
+    # isoformat, unlike strftime's %Y, writes every year with four digits.
+    return moment.replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
 
 
 def inert_cell(value: str) -> str:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal.crm.fields import fit
-from portal.errors import ValidationFailed
+from portal.errors import PortalError, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Activity,
@@ -35,20 +35,39 @@ from portal.models import (
 from portal.services.email_addresses import EmailAddress
 from portal.services.registration import new_registrant_token, registrant_by_token
 from portal.services.runners import process_soon
+from portal.services.signatures import TOLERANCE
 
 logger = logging.getLogger(__name__)
 
 PERSON_SIGNALS = (ActivityKind.JOIN, ActivityKind.LEAVE)
 SESSION_SIGNALS = (ActivityKind.SESSION_START, ActivityKind.SESSION_END)
-#: A CRM lead needs a last name; an attendee the platform names by email only
-#: gets this one, like a lead without a company.
-NO_NAME = "[NotProvided]"
 NAME_LENGTH = 80
 PARTICIPANT_ID_LENGTH = 120
+#: The oldest time a signal may carry, before the current time. A platform retries a
+#: delivery for hours and a relay may send a backlog of days; a time older than this
+#: is a wrong clock or a made-up value, and would fall outside any session anyway.
+MAX_SIGNAL_AGE = timedelta(days=30)
+
+
+def signal_time_problem(moment: datetime, now: datetime) -> str | None:
+    """Why ``moment`` cannot be when a signal happened, or None when it can be.
+
+    A signal happened at most :data:`MAX_SIGNAL_AGE` ago and is not ahead of the
+    portal's clock by more than the clocks may differ (the signatures' tolerance).
+    """
+    if moment - now > TOLERANCE:
+        return "is in the future"
+    if now - moment > MAX_SIGNAL_AGE:
+        return f"is more than {MAX_SIGNAL_AGE.days} days ago"
+    return None
 
 
 class SignalRefused(ValidationFailed):
     """The signal cannot be recorded for this session (a room's start, say)."""
+
+
+class SignalConflict(PortalError):
+    """The sender's id of a signal was used before for a different one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +99,9 @@ class AttendanceSignal:
     attendee: Attendee | None = None
     score_percent: int | None = None
     score_points: int | None = None
+    #: A digest of what the signal says, when its delivery is the sender's own id:
+    #: the same id again with another digest is another signal under a reused id.
+    content_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +119,7 @@ def record_signal(signal: AttendanceSignal) -> Recorded:
     for attempt in range(2):
         earlier = _activity_by_key(dedupe_key)
         if earlier is not None:
+            _check_same_content(signal, earlier)
             logger.info(
                 "Ignored a repeated %s signal for event %s (activity %s)",
                 signal.kind.value,
@@ -152,6 +175,30 @@ def delivery_key(signal: AttendanceSignal) -> str:
     return f"{signal.source}:{digest}"
 
 
+def _check_same_content(signal: AttendanceSignal, earlier: Activity) -> None:
+    """Raise SignalConflict when a reused id brings a different signal.
+
+    A session's start or end is one per session whatever it says, so only a
+    person's signals are compared; an activity recorded without a digest (before
+    digests were kept) cannot be compared and counts as the same.
+    """
+    if signal.kind not in PERSON_SIGNALS or not signal.content_digest:
+        return
+    recorded = (earlier.payload or {}).get("content_digest")
+    if recorded and recorded != signal.content_digest:
+        logger.warning(
+            "Refused a %s signal for event %s: its id was used for activity %s, "
+            "which says something else",
+            signal.kind.value,
+            signal.event.id,
+            earlier.id,
+        )
+        raise SignalConflict(
+            "An event with this id was recorded before with other content; give "
+            "each event an id of its own."
+        )
+
+
 def _check(signal: AttendanceSignal) -> None:
     if signal.kind in SESSION_SIGNALS and signal.event.is_room:
         raise SignalRefused(
@@ -164,6 +211,8 @@ def _check(signal: AttendanceSignal) -> None:
 def _new_activity(signal: AttendanceSignal, dedupe_key: str) -> Activity:
     event = signal.event
     payload: dict[str, Any] = {"source": signal.source}
+    if signal.content_digest:
+        payload["content_digest"] = signal.content_digest
     if signal.score_percent is not None:
         payload["score_percent"] = signal.score_percent
     if signal.score_points is not None:
@@ -239,7 +288,8 @@ def _new_registrant(
         email=email.address,
         email_key=email.key,
         first_name=fit(first_name.strip(), NAME_LENGTH)[0],
-        last_name=fit(last_name.strip(), NAME_LENGTH)[0] or NO_NAME,
+        # Left empty when not given: the CRM's placeholder belongs to the lead only.
+        last_name=fit(last_name.strip(), NAME_LENGTH)[0],
         answers=[],
     )
 

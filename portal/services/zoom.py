@@ -10,9 +10,11 @@ Zoom occurrence's start is meant. Other events are answered and ignored.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +22,17 @@ import sqlalchemy as sa
 
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.forms.attendee import clean_text
 from portal.models import ActivityKind, Event
 from portal.services.email_addresses import InvalidEmail, parse_email
-from portal.services.signals import PERSON_SIGNALS, AttendanceSignal, Attendee
+from portal.services.signals import (
+    PERSON_SIGNALS,
+    AttendanceSignal,
+    Attendee,
+    signal_time_problem,
+)
+
+logger = logging.getLogger(__name__)
 
 URL_VALIDATION = "endpoint.url_validation"
 ZOOM_EVENTS = {
@@ -74,7 +84,15 @@ def read_zoom_event(data: Any, now: datetime) -> AttendanceSignal | Ignored:
     if kind is None:
         return Ignored(f"{name[:80]} is not an attendance event")
     subject = _object(_object(data, "payload", "payload"), "object", "payload.object")
-    meeting_id = _text(subject.get("id"))
+    raw_id = subject.get("id")
+    if raw_id is not None and (
+        isinstance(raw_id, bool) or not isinstance(raw_id, str | int)
+    ):
+        raise ValidationFailed(
+            "payload.object.id must be a string or a whole number.",
+            "payload.object.id",
+        )
+    meeting_id = _text(raw_id)
     if not meeting_id:
         raise ValidationFailed("payload.object.id is missing.", "payload.object.id")
 
@@ -86,11 +104,13 @@ def read_zoom_event(data: Any, now: datetime) -> AttendanceSignal | Ignored:
         )
         attendee = _attendee(participant)
         if attendee is None:
-            return Ignored("the participant has neither an email nor an id")
+            return Ignored("the participant has no email, id or name")
     timed = participant if kind in PERSON_SIGNALS else subject
-    occurred_at = (
-        _time(timed.get(_TIME_FIELDS[kind])) or _epoch_ms(data.get("event_ts")) or now
+    occurred_at = _occurred_at(
+        timed.get(_TIME_FIELDS[kind]), data.get("event_ts"), now, name
     )
+    if attendee is not None and not (attendee.email or attendee.participant_id):
+        attendee = _unidentified(attendee, subject, kind, occurred_at)
     event = zoom_session(meeting_id, _time(subject.get("start_time")) or occurred_at)
     if event is None:
         return Ignored(f"no session is linked to Zoom meeting {meeting_id[:40]}")
@@ -153,11 +173,26 @@ def _attendee(participant: Mapping[str, Any]) -> Attendee | None:
         "",
     )
     name = _text(participant.get("user_name"))
-    if not participant_id and name:
-        participant_id = f"user_name:{name}"
-    if email is None and not participant_id:
+    if email is None and not participant_id and not name:
         return None
     return Attendee(email=email, participant_id=participant_id, name=name)
+
+
+def _unidentified(
+    attendee: Attendee, subject: Mapping[str, Any], kind: ActivityKind, at: datetime
+) -> Attendee:
+    """A participant Zoom gives neither an email nor an id, as an attendee of its own.
+
+    A display name is no identity: two guests both called "iPhone" are two people,
+    and one of them is no registrant who happens to have that name. Each join of
+    such a participant is a separate unidentified attendee, keyed by the meeting,
+    the name and the time, so that only a repeated delivery is the same one.
+    """
+    visit = json.dumps(
+        [_text(subject.get("uuid")), attendee.name, kind.value, at.isoformat()]
+    )
+    digest = hashlib.sha256(visit.encode()).hexdigest()[:32]
+    return replace(attendee, participant_id=f"unidentified:{digest}")
 
 
 def _object(
@@ -178,7 +213,9 @@ def _text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return value.strip()[:_TEXT_LIMIT]
+        # As the web form does: no NUL or other control character, no direction
+        # override, one space for each run of white space.
+        return clean_text(value[: _TEXT_LIMIT * 2])[:_TEXT_LIMIT]
     return ""
 
 
@@ -195,6 +232,29 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _occurred_at(reported: Any, event_ts: Any, now: datetime, name: str) -> datetime:
+    """When it happened: Zoom's time for it, else when Zoom sent it, else now.
+
+    A time that is unreadable or cannot be right (ahead of the clock, or weeks old)
+    is not refused: Zoom would only send the event again, with the same time. The
+    time of the event's notification (``event_ts``) stands in, and when that cannot
+    be right either, the time it arrived, which its signature shows is recent.
+    """
+    moment = _time(reported)
+    if moment is not None and signal_time_problem(moment, now) is None:
+        return moment.astimezone(UTC)
+    if reported not in (None, ""):
+        logger.warning(
+            "A Zoom %s has an unusable time %r; its notification's time is used",
+            name,
+            str(reported)[:40],
+        )
+    sent_at = _epoch_ms(event_ts)
+    if sent_at is not None and signal_time_problem(sent_at, now) is None:
+        return sent_at
+    return now
 
 
 def _epoch_ms(value: Any) -> datetime | None:

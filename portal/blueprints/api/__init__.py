@@ -12,9 +12,10 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from portal.errors import PortalError, ValidationFailed
+from portal.services.signals import SignalConflict
 from portal.services.signatures import SignatureRejected
 
 logger = logging.getLogger(__name__)
@@ -39,21 +40,51 @@ def api_error(status: int, code: str, message: str, **extra: Any) -> Response:
     return response
 
 
+#: Digits a whole number in a body may have; Python's own limit (4300) is far more
+#: than any field needs, and past it the error would speak of interpreter settings.
+NUMBER_DIGITS = 100
+
+
 def parse_json(body: bytes) -> Any:
-    """The JSON document in ``body``; raise BadBody when there is none."""
+    """The JSON document in ``body``; raise BadBody saying why there is none."""
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        data = json.loads(
+            body.decode("utf-8"),
+            parse_constant=_refuse_constant,
+            parse_int=_whole_number,
+        )
         # An escaped lone surrogate ("\\ud800") is valid JSON but no text at all.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeError as error:
         raise BadBody("The body is not UTF-8 text.") from error
-    except (ValueError, RecursionError) as error:
-        raise BadBody(f"The body is not JSON: {error}"[:300]) from error
+    except RecursionError as error:
+        raise BadBody("The body is nested too deeply.") from error
+    except ValueError as error:
+        raise BadBody("The body is not JSON.") from error
     return data
 
 
+def require_json_content_type() -> None:
+    """Refuse (415) a body not sent as ``application/json``, UTF-8 if a charset."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if request.mimetype != "application/json" or charset not in ("utf-8", "utf8"):
+        abort(
+            415,
+            description=(
+                "Send the body with Content-Type: application/json "
+                "(charset=utf-8 if any)."
+            ),
+        )
+
+
+def _whole_number(digits: str) -> int:
+    if len(digits.lstrip("-")) > NUMBER_DIGITS:
+        raise BadBody("A number in the body is too long.")
+    return int(digits)
+
+
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+    raise BadBody(f"The body is not JSON: {name} is not a JSON number.")
 
 
 def configured_secret(setting: str) -> str | None:
@@ -74,6 +105,12 @@ def bad_body(error: BadBody) -> Response:
     """A signed body that is not JSON."""
     logger.warning("Refused a body on %s: %s", request.path, error)
     return api_error(400, "bad_request", str(error))
+
+
+@bp.errorhandler(SignalConflict)
+def conflict(error: SignalConflict) -> Response:
+    """A sender's event id used again for a different event: nothing is stored."""
+    return api_error(409, "conflict", str(error))
 
 
 @bp.errorhandler(ValidationFailed)

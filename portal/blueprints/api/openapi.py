@@ -75,9 +75,10 @@ ATTENDANCE_EVENT = {
     "properties": {
         "id": _text(
             EVENT_ID_LENGTH,
-            "The sender's id of this event. Sent again, the event is a repeat and "
-            "changes nothing. Without it, the same type, session, time and attendee "
-            "make the same event.",
+            "The sender's id of this event. Sent again with the same content, the "
+            "event is a repeat and changes nothing; with other content, 409. "
+            "Without it, the same type, session, time and attendee make the same "
+            "event.",
         ),
         "type": {"enum": list(EVENT_TYPES)},
         "session": _text(
@@ -87,8 +88,8 @@ ATTENDANCE_EVENT = {
             "type": "string",
             "pattern": f"^{TIME_PATTERN.pattern}$",
             "description": (
-                "When it happened, with its offset from UTC; at most five minutes "
-                "ahead of the portal's clock."
+                "When it happened, with its offset from UTC; at most 30 days ago "
+                "and at most five minutes ahead of the portal's clock."
             ),
         },
         "attendee": {"$ref": "#/components/schemas/Attendee"},
@@ -223,9 +224,23 @@ _REFUSALS = {
         "The signature is missing or wrong, or its timestamp is more than five "
         "minutes away from the portal's clock. Nothing is stored.",
     ),
-    "413": _json("Error", "The body is larger than the site accepts."),
+    "413": _json(
+        "Error", "The body is larger than the site accepts (64 KB by default)."
+    ),
     "422": _json("Error", "A field is wrong; `field` says which."),
     "503": _json("Error", "The site has not set the webhook's secret."),
+}
+_FOR_THE_API = {
+    "409": _json(
+        "Error",
+        "The event's `id` was used before for an event that says something else "
+        "(another time, attendee or type). Nothing is stored.",
+    ),
+    "415": _json(
+        "Error",
+        "The body is not sent as `application/json` (a charset, if given, is "
+        "`utf-8`). Nothing is stored.",
+    ),
 }
 
 
@@ -278,6 +293,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
                         "202": _json("Recorded", "Stored; it is processed next."),
                         "200": _json("Recorded", "A repeat of an event stored before."),
                         **_REFUSALS,
+                        **_FOR_THE_API,
                     },
                 }
             },

@@ -7,7 +7,12 @@ from collections.abc import Mapping
 
 from flask import Response, abort, current_app, jsonify, request
 
-from portal.blueprints.api import bp, configured_secret, parse_json
+from portal.blueprints.api import (
+    bp,
+    configured_secret,
+    parse_json,
+    require_json_content_type,
+)
 from portal.blueprints.api.openapi import openapi_document
 from portal.models import utcnow
 from portal.services.attendance_api import read_attendance_event
@@ -39,6 +44,7 @@ def attendance() -> tuple[Response, int]:
         body,
         now,
     )
+    require_json_content_type()
 
     signal = read_attendance_event(parse_json(body), now)
     recorded = record_signal(signal)
