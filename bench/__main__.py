@@ -117,6 +117,7 @@ def main() -> int:
                         STORM_PORT,
                         size.attendees,
                         workers=0 if kind == "sqlite" else 2,
+                        profile_seconds=size.profile_seconds,
                     )
                 )
                 drop_database(database)

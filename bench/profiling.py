@@ -38,7 +38,7 @@ def start_recording(
             *(py_spy, "record", "--pid", str(pid)),
             *(["--subprocesses"] if subprocesses else []),
             *("--duration", str(max(1, round(seconds))), "--rate", "200"),
-            *("--format", "raw", "--output", str(output), "--nonblocking"),
+            *("--format", "raw", "--output", str(output), "--nonblocking", "--gil"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -90,13 +90,13 @@ def _frame(text: str) -> tuple[str, str] | None:
 
 
 def _portal_function(function: str, path: str) -> str:
-    if "/portal/" not in path or path.endswith(".html") or "/site-packages/" in path:
+    # py-spy names a module by its path below its sys.path entry: portal/...
+    if not path.startswith("portal/") or path.endswith(".html"):
         return ""
-    module = path[path.rfind("portal/") :].removesuffix(".py").replace("/", ".")
-    return f"{module}.{function}"
+    return path.removesuffix(".py").replace("/", ".") + f".{function}"
 
 
-#: Libraries named in the summary; anything else is "Python and other".
+#: Libraries named in the summary; anything else by its top-level module.
 _LIBRARIES = {
     "sqlalchemy": "SQLAlchemy",
     "jinja2": "Jinja (rendering)",
@@ -112,17 +112,16 @@ _LIBRARIES = {
     "itsdangerous": "itsdangerous (signing)",
     "email_validator": "email-validator",
     "dns": "email-validator",
+    "threading": "Python threads (waiting for work or a lock)",
+    "selectors": "gunicorn",
+    "socket": "sockets",
 }
 
 
 def _library(path: str) -> str:
     if path.endswith(".html"):
         return "Jinja (rendering)"
-    if "site-packages/" in path:
-        package = path.split("site-packages/", 1)[1].split("/", 1)[0]
-        return _LIBRARIES.get(package, package)
-    if "/portal/" in path:
+    top = path.split("/", 1)[0].removesuffix(".py")
+    if top == "portal":
         return "the portal's own code"
-    if path.endswith("sqlite3/dbapi2.py") or "sqlite3" in path:
-        return "sqlite3"
-    return "Python and other"
+    return _LIBRARIES.get(top, f"other: {top}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from bench.forms import body_template
+from bench.profiling import Profile, start_recording, summarise
 from bench.servers import (
     PYTHON,
     ROOT,
@@ -30,6 +31,11 @@ CONCURRENCY = 32
 #: How long to wait for the queue to empty after the last join, at most.
 DRAIN_LIMIT_SECONDS = 600
 JOIN_URL = "https://meet.example.com/j/8265551234"
+#: The issue's target.
+TARGET_SECONDS = 60.0
+TARGET_P99_MS = 500.0
+#: Attendees of the second, profiled storm after a missed target.
+PROFILED_ATTENDEES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,25 @@ class StormResult:
     leads: int
     distinct_lead_emails: int
     sample_errors: list[str]
+    profile: Profile | None = None
+
+    @property
+    def worst_p99_ms(self) -> float:
+        """The p99 of the slower request: the page's GET or the join's POST."""
+        return max(
+            float(self.client["get"]["p99_ms"]), float(self.client["post"]["p99_ms"])
+        )
+
+    @property
+    def is_met(self) -> bool:
+        """Whether the issue's target is met: all processed within a minute, p99
+        under half a second, nothing lost, duplicated or failed."""
+        return (
+            self.processed_seconds is not None
+            and self.processed_seconds <= TARGET_SECONDS
+            and self.worst_p99_ms < TARGET_P99_MS
+            and not (self.lost or self.duplicate_leads or self.failures)
+        )
 
     @property
     def lost(self) -> int:
@@ -72,12 +97,19 @@ class StormResult:
 
 
 def run_storm(
-    database: Database, work: Path, port: int, attendees: int, *, workers: int
+    database: Database,
+    work: Path,
+    port: int,
+    attendees: int,
+    *,
+    workers: int,
+    profile_seconds: float = 0,
 ) -> StormResult:
     """Serve a fresh portal on ``database`` and have ``attendees`` join its webinar.
 
     With ``workers``, the web processes only record and that many ``flask worker``
     processes work the queue; without, each web process's background thread does.
+    When the target is missed, a second storm of new attendees runs under py-spy.
     """
     key = prepare_portal(database, work)
     env = portal_settings(database, work, port)
@@ -91,34 +123,74 @@ def run_storm(
         wait_until_serving(f"http://127.0.0.1:{port}{path}", servers[0])
         body = work / f"storm-body-{database.kind}.txt"
         body.write_text(body_template(f"http://127.0.0.1:{port}{path}") + "\n")
-        client = subprocess.Popen(
-            [
-                *(PYTHON, "-m", "bench.storm_client", "--port", str(port)),
-                *("--path", path, "--count", str(attendees)),
-                *("--concurrency", str(CONCURRENCY), "--body-file", str(body)),
-                *("--tag", f"storm-{database.kind}", "--location", JOIN_URL),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        result = _run_client(port, path, attendees, body, f"storm-{database.kind}")
         engine = sa.create_engine(database.url)
-        outstanding_at: list[tuple[float, int]] = []
-        while client.poll() is None:
-            time.sleep(0.5)
-        output, _ = client.communicate()
-        result = json.loads(output.strip().splitlines()[-1])
-        finished = _wait_for_queue(engine, result["joined"], outstanding_at)
+        finished = _wait_for_queue(engine, result["joined"])
         processed = finished - result["started_at"] if finished else None
-        return _verify(engine, database, env, attendees, result, processed)
+        outcome = _verify(engine, database, env, attendees, result, processed)
+        if profile_seconds and not outcome.is_met:
+            profiled = min(PROFILED_ATTENDEES, attendees)
+            profile = _profiled_storm(
+                servers, work, port, (path, profiled), body, profile_seconds
+            )
+            outcome = replace(outcome, profile=profile)
+            _wait_for_queue(engine, 0)
+        engine.dispose()
+        return outcome
     finally:
         for server in servers:
             server.stop()
 
 
-def _wait_for_queue(
-    engine: sa.Engine, joined: int, trail: list[tuple[float, int]]
-) -> float | None:
+def _run_client(
+    port: int, path: str, attendees: int, body: Path, tag: str
+) -> dict[str, Any]:
+    """The load generator, as a process of its own; what it printed."""
+    client = subprocess.run(
+        [
+            *(PYTHON, "-m", "bench.storm_client", "--port", str(port)),
+            *("--path", path, "--count", str(attendees)),
+            *("--concurrency", str(CONCURRENCY), "--body-file", str(body)),
+            *("--tag", tag, "--location", JOIN_URL),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed: dict[str, Any] = json.loads(client.stdout.strip().splitlines()[-1])
+    return printed
+
+
+def _profiled_storm(
+    servers: list[Server],
+    work: Path,
+    port: int,
+    page: tuple[str, int],
+    body: Path,
+    seconds: float,
+) -> Profile | None:
+    """New attendees join while py-spy samples the web and worker processes."""
+    raws = [work / f"profile-storm-{server.name}.txt" for server in servers]
+    recorders = [
+        start_recording(
+            server.process.pid, seconds, raw, subprocesses=server is servers[0]
+        )
+        for server, raw in zip(servers, raws, strict=True)
+    ]
+    if any(recorder is None for recorder in recorders):
+        return None
+    path, attendees = page
+    _run_client(port, path, attendees, body, "storm-profiled")
+    for recorder in recorders:
+        if recorder is not None:
+            recorder.wait(timeout=seconds + 60)
+    merged = work / "profile-storm.txt"
+    merged.write_text("".join(raw.read_text() for raw in raws if raw.exists()))
+    return summarise(merged)
+
+
+def _wait_for_queue(engine: sa.Engine, joined: int) -> float | None:
     """Wall-clock time at which every activity was processed, or None."""
     deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
     while time.monotonic() < deadline:
@@ -131,7 +203,6 @@ def _wait_for_queue(
                 )
             ).one()
         now = time.time()
-        trail.append((now, outstanding))
         if outstanding == 0 and joins >= joined:
             return now
         time.sleep(0.2)
