@@ -4,6 +4,7 @@
     python3.11 dev.py demo   # virtual environment, dependencies, database, demo; serves
                              # the portal at http://127.0.0.1:5000
     python3.11 dev.py test   # test dependencies; ruff, mypy and the whole test suite
+    python3.11 dev.py bench  # the benchmarks; writes bench/RESULTS.md
 
 Only the standard library is used here, because this runs before anything is installed.
 """
@@ -14,6 +15,7 @@ import argparse
 import hashlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import venv
@@ -36,6 +38,11 @@ def main() -> int:
         "test",
         help="install test dependencies, run all checks; other arguments go to pytest",
     )
+    commands.add_parser(
+        "bench",
+        help="install the benchmarks' tools and run them (writes bench/RESULTS.md); "
+        "other arguments go to python -m bench (--smoke, --only storm ...)",
+    )
     arguments, pytest_args = parser.parse_known_args()
 
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by any python3
@@ -44,6 +51,8 @@ def main() -> int:
         if pytest_args:
             parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
         return run_demo(arguments.port, serve=not arguments.no_serve)
+    if arguments.command == "bench":
+        return run_bench(pytest_args)
     return run_tests(pytest_args)
 
 
@@ -94,6 +103,37 @@ def run_tests(pytest_args: list[str]) -> int:
     return 1 if failed else 0
 
 
+def run_bench(bench_args: list[str]) -> int:
+    install("bench/requirements.txt")
+    if not ensure_wrk():
+        return 1
+    return subprocess.call(
+        [str(PYTHON), "-m", "bench", *bench_args], cwd=ROOT, env=portal_env()
+    )
+
+
+def ensure_wrk() -> bool:
+    """wrk, the pages benchmark's load generator: Debian's package, installed with
+    apt-get when missing and possible."""
+    if shutil.which("wrk"):
+        return True
+    apt = shutil.which("apt-get")
+    if apt and os.geteuid() == 0:
+        print("Installing wrk (Debian package) ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.call([apt, "update", "-qq"], env=env)
+        subprocess.call([apt, "install", "-y", "-qq", "wrk"], env=env)
+        if shutil.which("wrk"):
+            return True
+    print(
+        "The benchmarks need wrk, the HTTP load generator: install it with "
+        "`sudo apt-get install wrk` (Debian, Ubuntu) or `brew install wrk` (macOS), "
+        "then run `python3.11 dev.py bench` again.",
+        file=sys.stderr,
+    )
+    return False
+
+
 def install(requirements: str) -> None:
     """Create .venv if needed and install the pinned requirements when they change."""
     if not PYTHON.exists():
@@ -101,7 +141,7 @@ def install(requirements: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     files = [ROOT / requirements, ROOT / "requirements.txt"]
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
-    stamp = VENV / f".installed-{requirements}"
+    stamp = VENV / f".installed-{requirements.replace('/', '-')}"
     if stamp.exists() and stamp.read_text() == digest:
         return
     print(f"Installing {requirements} ...", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from werkzeug.datastructures import MultiDict
+from wtforms.widgets import Select
 
 from portal.forms.attendee import (
     build_attendee_form,
@@ -253,3 +254,28 @@ def test_a_signed_token_without_a_submission_is_refused(app: Flask) -> None:
 
         assert not form.validate()
         assert "could not verify" in form.form_token.errors[0]
+
+
+@pytest.mark.parametrize(
+    "selected", ["", "AMER", 'Q&A "live" <b>'], ids=["none", "one", "escaped"]
+)
+def test_picklists_render_the_options_wtforms_would(app: Flask, selected: str) -> None:
+    options = (
+        ("Europe", "EMEA"),
+        ("Americas", "AMER"),
+        ("Q&A <sessions>", 'Q&A "live" <b>'),
+        ("", "value only"),
+    )
+    form_class = build_attendee_form((spec("Region", options=options),))
+    with app.test_request_context():
+        field = form_class(
+            MultiDict({"sf_Region": selected}), meta={"csrf_context": "test"}
+        ).sf_Region
+
+        rendered = str(field())
+        expected = str(Select()(field))
+
+    assert rendered == expected
+    assert rendered.count("<option") == len(options) + 1
+    # The chosen option, or else the placeholder.
+    assert rendered.count(" selected ") == 1

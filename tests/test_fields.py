@@ -183,3 +183,74 @@ def test_a_list_cannot_hold_two_fields_with_one_prefill_parameter(app: object) -
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def statements_while(action: Callable[[], object]) -> list[str]:
+    """The SQL statements run while ``action`` runs."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    return statements
+
+
+def fresh_global_list(scope: FieldScope) -> FieldList:
+    """The list as a new request loads it: a fresh session, nothing loaded yet."""
+    db.session.remove()
+    return global_list(scope)
+
+
+def test_a_list_snapshot_is_reused_until_the_list_changes(app: object) -> None:
+    first = specs_for(fresh_global_list(FieldScope.SCHEDULED))
+    field_list = fresh_global_list(FieldScope.SCHEDULED)
+
+    reads = statements_while(lambda: specs_for(field_list))
+
+    assert reads == []
+    assert specs_for(field_list) == first
+
+    # Changed behind the services' back: the version rises all the same.
+    version = field_list.version
+    title = next(d for d in field_list.definitions if d.display_name == "Title")
+    title.default_value = "Engineer"
+    db.session.commit()
+    changed = specs_for(fresh_global_list(FieldScope.SCHEDULED))
+
+    assert fresh_global_list(FieldScope.SCHEDULED).version == version + 1
+    assert {spec.display_name: spec for spec in changed}["Title"].default_value == (
+        "Engineer"
+    )
+
+
+@pytest.mark.parametrize("change", ["definition", "option", "removal", "unflushed"])
+def test_every_change_to_a_list_shows_in_its_snapshot(app: object, change: str) -> None:
+    specs_for(fresh_global_list(FieldScope.SCHEDULED))
+    field_list = fresh_global_list(FieldScope.SCHEDULED)
+    version = field_list.version
+    industry = next(d for d in field_list.definitions if d.display_name == "Industry")
+
+    if change == "definition":
+        industry.is_required = True
+    elif change == "option":
+        industry.options[0].label = "Farming"
+    else:
+        field_list.definitions.remove(industry)
+    if change != "unflushed":
+        db.session.commit()
+        field_list = fresh_global_list(FieldScope.SCHEDULED)
+    specs = {spec.display_name: spec for spec in specs_for(field_list)}
+
+    expected_version = version if change == "unflushed" else version + 1
+    assert field_list.version == expected_version
+    if change == "definition":
+        assert specs["Industry"].is_required
+    elif change == "option":
+        assert specs["Industry"].options[0][0] == "Farming"
+    else:
+        assert "Industry" not in specs

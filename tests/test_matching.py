@@ -14,7 +14,7 @@ import pytest
 from fakeorg.contract import ContractOrg, backend_settings
 
 from portal.crm.fields import NOT_PROVIDED
-from portal.services.matching import MatchOptions, Submitted, match_person
+from portal.services.matching import MatchOptions, Submitted, identify, match_person
 
 EMAIL = "ada@example.com"
 DAY = timedelta(days=1)
@@ -364,3 +364,21 @@ def test_values_too_long_for_the_crm_are_cut_at_a_word_and_noted(
     assert long_title.startswith(lead.title)
     assert long_title[len(lead.title)] == " "
     assert match.cut == ["Title cut to 128 characters"]
+
+
+def test_identifying_finds_the_record_and_writes_nothing(org: ContractOrg) -> None:
+    made, _ = make_records(org, (Record("c1", "contact"), Record("l1", "lead")))
+    leads_before = org.count("lead")
+
+    known, known_candidates = identify(org.crm, submitted(), MatchOptions())
+    unknown, unknown_candidates = identify(
+        org.crm, submitted(email="nobody@example.com"), MatchOptions()
+    )
+
+    assert known is not None
+    assert (known.person.type.value, known.person.id) == made["c1"]
+    assert known.candidates == known_candidates
+    assert known_candidates["lead"] == [made["l1"][1]]
+    assert unknown is None
+    assert unknown_candidates == {"user": [], "contact": [], "lead": []}
+    assert org.count("lead") == leads_before

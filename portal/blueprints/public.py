@@ -121,6 +121,8 @@ def registration_page(event: Event, *, embedded: bool) -> Page:
         return render_template("public/received.html", event=event, layout=layout)
     if not form.validate():
         return _render_form("public/register.html", event, form, layout=layout)
+    # Read before the registration's commit, after which it would be loaded again.
+    key = event.key
     try:
         registration = register_attendee(
             event, form.answers(), submission_id=str(form.submission_id)
@@ -131,10 +133,10 @@ def registration_page(event: Event, *, embedded: bool) -> Page:
     blueprint = "embed" if embedded else "public"
     if not registration.may_see_confirmation:
         resent = 1 if registration.confirmation_resent else None
-        address = url_for(f"{blueprint}.already_registered", key=event.key, sent=resent)
+        address = url_for(f"{blueprint}.already_registered", key=key, sent=resent)
         return redirect(address, 303)
     token = registration.registrant.token
-    return redirect(url_for(f"{blueprint}.registered", key=event.key, token=token), 303)
+    return redirect(url_for(f"{blueprint}.registered", key=key, token=token), 303)
 
 
 def confirmation_page(event: Event, registrant: Registrant, *, embedded: bool) -> str:
@@ -190,8 +192,10 @@ def join_page(event: Event) -> Page:
         return redirect(event.join_url, code=303)
     if not form.validate():
         return _render_form("public/join.html", event, form)
+    # Read before the join's commit, after which it would be loaded again.
+    join_url = event.join_url
     record_join(event, submission_id=str(form.submission_id), answers=form.answers())
-    return redirect(event.join_url, code=303)
+    return redirect(join_url, code=303)
 
 
 def _personal_join(
@@ -209,8 +213,9 @@ def _personal_join(
     form = form_class(request.form, meta=meta)
     if not form.validate():
         return _render_form("public/join.html", event, form, registrant=registrant)
+    join_url = event.join_url
     record_join(event, submission_id=str(form.submission_id), registrant=registrant)
-    return redirect(event.join_url, code=303)
+    return redirect(join_url, code=303)
 
 
 def _form_meta(

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from markupsafe import Markup, escape
 from wtforms import Field, PasswordField
 from wtforms.fields import (
     EmailField,
@@ -32,6 +33,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import Select
 
 from portal.forms.tokens import PublicForm
 from portal.models import FixedField
@@ -153,10 +155,34 @@ def _email(spec: FieldSpec) -> Any:
     )
 
 
+class PicklistSelect(Select):
+    """WTForms' select, writing each plain option in one step.
+
+    WTForms builds every option's attributes through ``html_params``; with the
+    thirty options of a picklist such as Industry, that was a quarter of the time
+    a registration page took to render. The HTML is the same, attribute order too.
+    """
+
+    @classmethod
+    def render_option(cls, choice: Any, **kwargs: Any) -> Markup:
+        """One ``<option>``; options with attributes of their own go WTForms' way."""
+        if kwargs or choice.render_kw:
+            rendered: Markup = super().render_option(choice, **kwargs)
+            return rendered
+        value = choice.value
+        if isinstance(value, bool):
+            value = str(value)
+        selected = " selected" if choice.selected else ""
+        quoted, label = escape(value), escape(choice.label or choice.value)
+        # Both pieces of text are escaped just above.
+        return Markup(f'<option{selected} value="{quoted}">{label}</option>')  # noqa: S704
+
+
 def _picklist(spec: FieldSpec) -> Any:
     placeholder = SelectChoice("", "Choose one" if spec.is_required else "(none)")
     return SelectField(
         spec.display_name,
+        widget=PicklistSelect(),
         choices=[
             placeholder,
             *(SelectChoice(value, label) for label, value in spec.options),

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.models.base import Base, UTCDateTime, enum_column, utcnow
 
@@ -104,10 +104,13 @@ class FieldDefinition(Base):
     is_locked: Mapped[bool] = mapped_column(default=False)
 
     field_list: Mapped[FieldList] = relationship(back_populates="definitions")
+    #: Loaded with the definitions, all of a list's options in one query: a form
+    #: costs the same statements whatever its number of fields.
     options: Mapped[list[FieldOption]] = relationship(
         back_populates="definition",
         order_by="FieldOption.position",
         cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
     @property
@@ -138,3 +141,31 @@ class FieldOption(Base):
 def param_key_for(display_name: str) -> str:
     """The case-insensitive key of a display name's prefill parameter."""
     return "".join(display_name.split()).lower()
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _raise_changed_versions(
+    session: Session, context: object, instances: object
+) -> None:
+    """Every change to a list, its definitions or their options raises the list's
+    version (once a flush), so that a snapshot kept by list and version is never
+    stale, whoever made the change."""
+    changed: dict[int, FieldList] = {}
+    for record in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(record, FieldList | FieldDefinition | FieldOption):
+            continue
+        if record in session.dirty and not session.is_modified(record):
+            continue
+        owner: FieldList | FieldDefinition | None = (
+            record.definition if isinstance(record, FieldOption) else record
+        )
+        if isinstance(owner, FieldDefinition):
+            owner = owner.field_list
+        if isinstance(owner, FieldList):
+            changed[id(owner)] = owner
+    for field_list in changed.values():
+        state = sa.inspect(field_list)
+        if state.pending or state.deleted or field_list.id is None:
+            continue
+        if not state.attrs.version.history.has_changes():
+            field_list.version += 1

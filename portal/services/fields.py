@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from portal.crm.fields import field_length
 from portal.extensions import db
@@ -190,9 +191,43 @@ def effective_list(event: Event) -> FieldList:
     return global_list(event.field_scope)
 
 
+#: Snapshots kept per application, at most this many (lists and their versions).
+SNAPSHOT_LIMIT = 512
+
+
 def specs_for(field_list: FieldList) -> tuple[FieldSpec, ...]:
-    """Snapshot a list's definitions, in order, for building a form."""
+    """Snapshot a list's definitions, in order, for building a form.
+
+    A snapshot is kept by the list's id and version, which every change raises
+    (see :mod:`portal.models.field`): a form page then loads the list's row but not
+    its definitions and options, and rebuilds nothing while the list stays as it is.
+    A list with changes not yet flushed is read as it stands and not kept.
+    """
+    if field_list.id is None or _has_unflushed_field_changes():
+        return _snapshot(field_list)
+    snapshots: dict[tuple[int, int], tuple[FieldSpec, ...]] = (
+        current_app.extensions.setdefault("portal.field_snapshots", {})
+    )
+    key = (field_list.id, field_list.version)
+    snapshot = snapshots.get(key)
+    if snapshot is None:
+        snapshot = _snapshot(field_list)
+        if len(snapshots) >= SNAPSHOT_LIMIT:
+            snapshots.clear()
+        snapshots[key] = snapshot
+    return snapshot
+
+
+def _snapshot(field_list: FieldList) -> tuple[FieldSpec, ...]:
     return tuple(_spec(definition) for definition in field_list.definitions)
+
+
+def _has_unflushed_field_changes() -> bool:
+    session = db.session
+    return any(
+        isinstance(record, FieldList | FieldDefinition | FieldOption)
+        for record in (*session.new, *session.dirty, *session.deleted)
+    )
 
 
 def effective_fields(event: Event) -> tuple[FieldSpec, ...]:

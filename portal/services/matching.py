@@ -87,20 +87,30 @@ class Match:
 
 def match_person(crm: Crm, submitted: Submitted, options: MatchOptions) -> Match:
     """Identify the person in the CRM, creating a lead when nobody matches."""
-    found = crm.find_people(submitted.email)
-    candidates = {
-        "user": [person.id for person in found.users],
-        "contact": [person.id for person in found.contacts],
-        "lead": [person.id for person in found.leads],
-    }
-
-    match = _choose(found.users, found.contacts, found.leads, submitted, options)
+    match, candidates = identify(crm, submitted, options)
     if match is None:
         match = _create_lead(crm, submitted)
     match.candidates = candidates
     if match.person.type is not PersonType.USER and not match.is_new:
         match.filled, match.cut = _fill_blanks(crm, match.person, submitted)
     return match
+
+
+def identify(
+    crm: Crm, submitted: Submitted, options: MatchOptions
+) -> tuple[Match | None, dict[str, list[str]]]:
+    """Steps 1 to 4: the existing record the person is, if any, and the candidates
+    of each type; writes nothing."""
+    found = crm.find_people(submitted.email)
+    candidates = {
+        "user": [person.id for person in found.users],
+        "contact": [person.id for person in found.contacts],
+        "lead": [person.id for person in found.leads],
+    }
+    match = _choose(found.users, found.contacts, found.leads, submitted, options)
+    if match is not None:
+        match.candidates = candidates
+    return match, candidates
 
 
 def _choose(

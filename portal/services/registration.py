@@ -115,6 +115,9 @@ def register_attendee(
     )
     db.session.add(activity)
     try:
+        db.session.flush()
+        # Read now: after the commit each would cost a query to load again.
+        event_id, registrant_id = event.id, registrant.id
         db.session.commit()
     except IntegrityError:
         # Another request registered the same email a moment ago: theirs stands.
@@ -127,8 +130,8 @@ def register_attendee(
     logger.info(
         "Registered %s for event %s (registrant %s)",
         identity.address,
-        event.id,
-        registrant.id,
+        event_id,
+        registrant_id,
     )
     process_soon([activity])
     return Registration(registrant, RegistrationOutcome.NEW)
@@ -263,12 +266,15 @@ class _Join:
             dedupe_key=self.dedupe_key,
         )
         db.session.add(activity)
+        db.session.flush()
+        # Read now: after the commit each would cost a query to load again.
+        email, event_id, registrant_id = registrant.email, self.event.id, registrant.id
         db.session.commit()
         logger.info(
             "Recorded a join by %s for event %s (registrant %s)",
-            registrant.email,
-            self.event.id,
-            registrant.id,
+            email,
+            event_id,
+            registrant_id,
         )
         process_soon([activity])
         return registrant
