@@ -26,6 +26,7 @@ from portal.models import (
     Event,
     FeedPost,
     FixedField,
+    Lead,
     Registrant,
     RuleObject,
     Task,
@@ -164,8 +165,12 @@ def test_a_leave_that_arrives_before_its_join_is_applied_by_the_join(
 
     post_attendance(client, signal(webinar, "leave", 50, "l-1", **person))
     assert db.session.scalars(sa.select(CampaignMember)).all() == []
+    # Nothing reaches the CRM until the join: not even a lead for the person.
+    assert db.session.scalars(sa.select(Lead)).all() == []
     post_attendance(client, signal(webinar, "join", 55, "j-1", **person))
 
+    (lead,) = db.session.scalars(sa.select(Lead)).all()
+    assert lead.email == "lee@example.org"
     (task,) = join_tasks()
     assert (task.ended_at, task.duration_minutes) == (NOW - timedelta(minutes=50), 5)
     assert (member().status, member().minutes_attended) == ("Attended", 5)

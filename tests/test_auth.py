@@ -71,6 +71,15 @@ def test_an_unknown_email_gets_the_same_answer(client: FlaskClient) -> None:
     )
 
 
+def test_an_overlong_email_says_how_long_it_may_be(client: FlaskClient) -> None:
+    response = sign_in(client, "a" * 5000 + "@example.com")
+
+    assert response.status_code == 422
+    assert page(response).find(id="email-error").get_text(" ", strip=True) == (
+        "Email can be at most 254 characters."
+    )
+
+
 def test_an_inactive_account_cannot_sign_in(
     client: FlaskClient, make_user: Callable[..., User]
 ) -> None:

@@ -12,12 +12,18 @@ class SignInForm(FlaskForm):
 
     email = EmailField(
         "Email",
-        validators=[DataRequired(message="Enter your email."), Length(max=254)],
+        validators=[
+            DataRequired(message="Enter your email."),
+            Length(max=254, message="Email can be at most 254 characters."),
+        ],
         render_kw={"autocomplete": "username", "required": True},
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired(message="Enter your password."), Length(max=200)],
+        validators=[
+            DataRequired(message="Enter your password."),
+            Length(max=200, message="Password can be at most 200 characters."),
+        ],
         render_kw={"autocomplete": "current-password", "required": True},
     )
     next = HiddenField()
