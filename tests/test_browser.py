@@ -215,8 +215,14 @@ def test_a_site_not_listed_cannot_show_the_form(
     tab.on("console", lambda message: console.append(message.text))
     with serving(landing_site(pages)) as port:
         tab.goto(f"http://localhost:{port}/landing", wait_until="load")
+        # The top page's load can come before Chromium has swapped the refused
+        # frame for its error page; give it a few seconds to do so.
+        for _ in range(100):
+            if tab.frames[1].url.startswith("chrome-error://") and console:
+                break
+            tab.wait_for_timeout(100)
 
-    assert [frame.url for frame in tab.frames][1].startswith("chrome-error://")
+    assert tab.frames[1].url.startswith("chrome-error://")
     assert any("frame-ancestors 'self'" in line for line in console)
 
 
