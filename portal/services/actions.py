@@ -71,6 +71,16 @@ class ActionRun:
     person: Person | None = None
     notes: list[str] = field(default_factory=list)
     task_id: str | None = None
+    _closes_nothing: bool | None = field(default=None, init=False, repr=False)
+
+    def closes_nothing(self) -> bool:
+        """Whether the activity is a leave that finds no visit open; worked out
+        once, as matching and the actions both ask."""
+        if self._closes_nothing is None:
+            self._closes_nothing = self.trigger is ActivityKind.LEAVE and not (
+                was_in_before(self.activity)
+            )
+        return self._closes_nothing
 
     @property
     def event(self) -> Event:
@@ -116,7 +126,7 @@ def apply_actions(run: ActionRun) -> None:
                 # at this one now.
                 update_join_task_times(run, first.crm_task_id)
             return
-    if run.trigger is ActivityKind.LEAVE and not was_in_before(run.activity):
+    if run.closes_nothing():
         run.note(
             "no visit was open at this leave: nothing is sent to the CRM, unless "
             "a join at or before it comes later"

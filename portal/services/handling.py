@@ -12,7 +12,7 @@ from portal.models import Activity, ActivityKind, ActivityStatus, utcnow
 from portal.models.activity import MAIL_QUEUE
 from portal.services.action_sets import effective_action_set, site_settings
 from portal.services.actions import ActionRun, apply_actions, log_outcome
-from portal.services.attendance import has_joined, was_in_before
+from portal.services.attendance import has_joined
 from portal.services.mail import compose_email, send_email
 from portal.services.matching import MatchOptions, Submitted, match_person
 
@@ -32,10 +32,6 @@ def handle_activity(activity: Activity) -> ActivityStatus:
         _send_activity_email(activity)
         return ActivityStatus.PENDING
     return _match_and_act(activity)
-
-
-def _closes_nothing(activity: Activity) -> bool:
-    return activity.kind is ActivityKind.LEAVE and not was_in_before(activity)
 
 
 def _match_and_act(activity: Activity) -> ActivityStatus:
@@ -66,7 +62,7 @@ def _match_and_act(activity: Activity) -> ActivityStatus:
     with crm.activity_writes() as writes:
         # A leave that finds no visit open sends nothing to the CRM, so it must
         # not make a lead either; if its join comes later it is worked again then.
-        if registrant is not None and not _closes_nothing(activity):
+        if registrant is not None and not run.closes_nothing():
             answers = (activity.payload or {}).get("answers") or registrant.answers
             match = match_person(
                 crm,
